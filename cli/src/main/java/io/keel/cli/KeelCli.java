@@ -1,0 +1,42 @@
+package io.keel.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code keel} command: entry point of the executable jar that {@code ./keel} runs.
+ */
+@Command(
+    name = "keel",
+    mixinStandardHelpOptions = true,
+    version = "keel 0.1.0",
+    description = "Keel: a replicated single-writer command engine.",
+    subcommands = {
+        CommandLine.HelpCommand.class
+    })
+public final class KeelCli implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run()
+    {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing subcommand");
+    }
+
+    /**
+     * Runs the command line and exits with its exit code.
+     *
+     * @param args command-line arguments.
+     */
+    public static void main(final String[] args)
+    {
+        System.exit(newCommandLine().execute(args));
+    }
+
+    static CommandLine newCommandLine()
+    {
+        return new CommandLine(new KeelCli());
+    }
+}

@@ -1,0 +1,4 @@
+/**
+ * Trading-style example domains: a ledger with transfers, a limit order book.
+ */
+package io.keel.examples;

@@ -1,0 +1,227 @@
+package io.keel.journal;
+
+import org.agrona.BitUtil;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * Configuration of a {@link Journal}. Defaults come from system properties; {@link #conclude()} validates
+ * everything and fails naming the setting.
+ */
+public final class JournalContext
+{
+    /** Directory holding the segment files. */
+    public static final String DIR_PROP = "keel.journal.dir";
+    /** Most bytes one segment file holds, header included. */
+    public static final String SEGMENT_SIZE_PROP = "keel.journal.segment.size";
+    /** Largest frame (header + payload). */
+    public static final String MAX_FRAME_LENGTH_PROP = "keel.journal.max.frame.length";
+    /** Bytes staged in memory before a write to the file. */
+    public static final String STAGING_BUFFER_PROP = "keel.journal.staging.buffer.size";
+    /** Bytes a reader reads from the file at a time. */
+    public static final String READ_BUFFER_PROP = "keel.journal.read.buffer.size";
+    /** Durability policy: none, batch or always. */
+    public static final String FSYNC_PROP = "keel.journal.fsync";
+    /** Most frames in one atomic group. */
+    public static final String MAX_FRAMES_PER_GROUP_PROP = "keel.journal.max.frames.per.group";
+
+    public static final long SEGMENT_SIZE_DEFAULT = 64L * 1024 * 1024;
+    public static final long SEGMENT_SIZE_MIN = 4096;
+    public static final long SEGMENT_SIZE_MAX = 1L << 40;
+    public static final int MAX_FRAME_LENGTH_DEFAULT = 1024 * 1024;
+    public static final int STAGING_BUFFER_DEFAULT = 4 * 1024 * 1024;
+    public static final int READ_BUFFER_DEFAULT = 2 * 1024 * 1024;
+    public static final int MAX_FRAMES_PER_GROUP_DEFAULT = 1024;
+
+    private Path dir = Paths.get(System.getProperty(DIR_PROP, "keel-journal"));
+    private long segmentSizeBytes = Long.getLong(SEGMENT_SIZE_PROP, SEGMENT_SIZE_DEFAULT);
+    private int maxFrameLengthBytes = Integer.getInteger(MAX_FRAME_LENGTH_PROP, MAX_FRAME_LENGTH_DEFAULT);
+    private int stagingBufferBytes = Integer.getInteger(STAGING_BUFFER_PROP, STAGING_BUFFER_DEFAULT);
+    private int readBufferBytes = Integer.getInteger(READ_BUFFER_PROP, READ_BUFFER_DEFAULT);
+    private int maxFramesPerGroup = Integer.getInteger(MAX_FRAMES_PER_GROUP_PROP, MAX_FRAMES_PER_GROUP_DEFAULT);
+    private DurabilityPolicy durability = DurabilityPolicy.parse(System.getProperty(FSYNC_PROP, "batch"));
+    private boolean readOnly;
+    private boolean concluded;
+
+    /**
+     * Validate the settings and derive the rest. Called by {@link Journal#open(JournalContext)}.
+     *
+     * @return this.
+     * @throws IllegalArgumentException naming the first bad setting.
+     */
+    public JournalContext conclude()
+    {
+        if (concluded)
+        {
+            return this;
+        }
+        if (null == dir)
+        {
+            throw new IllegalArgumentException(DIR_PROP + " (dir) must be set");
+        }
+        if (segmentSizeBytes < SEGMENT_SIZE_MIN || segmentSizeBytes > SEGMENT_SIZE_MAX)
+        {
+            throw new IllegalArgumentException(SEGMENT_SIZE_PROP + " (segmentSizeBytes) = " + segmentSizeBytes +
+                " out of range [" + SEGMENT_SIZE_MIN + ", " + SEGMENT_SIZE_MAX + "]");
+        }
+        if (maxFrameLengthBytes < FrameDescriptor.HEADER_LENGTH ||
+            BitUtil.align(maxFrameLengthBytes, FrameDescriptor.FRAME_ALIGNMENT) > segmentSizeBytes - SegmentHeader.LENGTH)
+        {
+            throw new IllegalArgumentException(MAX_FRAME_LENGTH_PROP + " (maxFrameLengthBytes) = " +
+                maxFrameLengthBytes + " must be at least the frame header (" + FrameDescriptor.HEADER_LENGTH +
+                ") and fit in one segment after its header (segmentSizeBytes = " + segmentSizeBytes + ")");
+        }
+        final int alignedMaxFrame = BitUtil.align(maxFrameLengthBytes, FrameDescriptor.FRAME_ALIGNMENT);
+        if (stagingBufferBytes < alignedMaxFrame)
+        {
+            throw new IllegalArgumentException(STAGING_BUFFER_PROP + " (stagingBufferBytes) = " +
+                stagingBufferBytes + " must hold at least one maximum frame (" + alignedMaxFrame + ")");
+        }
+        if (readBufferBytes < alignedMaxFrame)
+        {
+            throw new IllegalArgumentException(READ_BUFFER_PROP + " (readBufferBytes) = " + readBufferBytes +
+                " must hold at least one maximum frame (" + alignedMaxFrame + ")");
+        }
+        if (maxFramesPerGroup < 1)
+        {
+            throw new IllegalArgumentException(MAX_FRAMES_PER_GROUP_PROP + " (maxFramesPerGroup) = " +
+                maxFramesPerGroup + " must be at least 1");
+        }
+        if (null == durability)
+        {
+            throw new IllegalArgumentException(FSYNC_PROP + " (durability) must be set");
+        }
+        concluded = true;
+        return this;
+    }
+
+    /** @return directory holding the segment files. */
+    public Path dir()
+    {
+        return dir;
+    }
+
+    /**
+     * @param dir directory holding the segment files; created when missing (unless read-only).
+     * @return this.
+     */
+    public JournalContext dir(final Path dir)
+    {
+        this.dir = dir;
+        return this;
+    }
+
+    /** @return most bytes one segment file holds, header included. */
+    public long segmentSizeBytes()
+    {
+        return segmentSizeBytes;
+    }
+
+    /**
+     * @param segmentSizeBytes most bytes one segment file holds, header included (new segments only; existing
+     *                         segments keep the size in their header).
+     * @return this.
+     */
+    public JournalContext segmentSizeBytes(final long segmentSizeBytes)
+    {
+        this.segmentSizeBytes = segmentSizeBytes;
+        return this;
+    }
+
+    /** @return largest frame (header + payload) accepted. */
+    public int maxFrameLengthBytes()
+    {
+        return maxFrameLengthBytes;
+    }
+
+    /**
+     * @param maxFrameLengthBytes largest frame (header + payload) accepted.
+     * @return this.
+     */
+    public JournalContext maxFrameLengthBytes(final int maxFrameLengthBytes)
+    {
+        this.maxFrameLengthBytes = maxFrameLengthBytes;
+        return this;
+    }
+
+    /** @return bytes staged in memory before a write to the file. */
+    public int stagingBufferBytes()
+    {
+        return stagingBufferBytes;
+    }
+
+    /**
+     * @param stagingBufferBytes bytes staged in memory before a write to the file.
+     * @return this.
+     */
+    public JournalContext stagingBufferBytes(final int stagingBufferBytes)
+    {
+        this.stagingBufferBytes = stagingBufferBytes;
+        return this;
+    }
+
+    /** @return bytes a reader reads from the file at a time. */
+    public int readBufferBytes()
+    {
+        return readBufferBytes;
+    }
+
+    /**
+     * @param readBufferBytes bytes a reader reads from the file at a time.
+     * @return this.
+     */
+    public JournalContext readBufferBytes(final int readBufferBytes)
+    {
+        this.readBufferBytes = readBufferBytes;
+        return this;
+    }
+
+    /** @return most frames in one atomic group. */
+    public int maxFramesPerGroup()
+    {
+        return maxFramesPerGroup;
+    }
+
+    /**
+     * @param maxFramesPerGroup most frames (events) in one atomic group (command).
+     * @return this.
+     */
+    public JournalContext maxFramesPerGroup(final int maxFramesPerGroup)
+    {
+        this.maxFramesPerGroup = maxFramesPerGroup;
+        return this;
+    }
+
+    /** @return when appended frames count as durable. */
+    public DurabilityPolicy durability()
+    {
+        return durability;
+    }
+
+    /**
+     * @param durability when appended frames count as durable.
+     * @return this.
+     */
+    public JournalContext durability(final DurabilityPolicy durability)
+    {
+        this.durability = durability;
+        return this;
+    }
+
+    /** @return true when the journal is opened for reading only (tools): nothing is changed on disk. */
+    public boolean readOnly()
+    {
+        return readOnly;
+    }
+
+    /**
+     * @param readOnly open for reading only: no lock, no repair of a torn tail, no appends.
+     * @return this.
+     */
+    public JournalContext readOnly(final boolean readOnly)
+    {
+        this.readOnly = readOnly;
+        return this;
+    }
+}

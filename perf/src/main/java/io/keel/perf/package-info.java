@@ -1,0 +1,4 @@
+/**
+ * Benchmarks: open-loop latency harness, throughput sweeps, side-by-side baselines, reports and plots.
+ */
+package io.keel.perf;
