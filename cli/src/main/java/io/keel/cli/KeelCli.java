@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     version = "keel 0.1.0",
     description = "Keel: a replicated single-writer command engine.",
     subcommands = {
-        CommandLine.HelpCommand.class
+        CommandLine.HelpCommand.class,
+        BenchCommand.class
     })
 public final class KeelCli implements Runnable
 {
