@@ -15,10 +15,12 @@ import java.util.Locale;
 public final class AllocationScenario implements Scenario
 {
     /**
-     * Largest bytes per operation still counted as "allocation-free": counters move in TLAB-sized steps and
-     * the reporter's own wake-ups are not on these threads, so anything above noise is a real allocation.
+     * Largest bytes per operation still counted as "allocation-free". A one-off allocation during the window
+     * (a deoptimisation, a thread-local initialised late) shows as a few KB, i.e. a few hundredths of a byte
+     * per operation over a few hundred thousand operations; a per-operation or per-batch allocation is at
+     * least 16 bytes every few hundred operations and lands above this.
      */
-    public static final double ALLOCATION_FREE_BYTES_PER_OP = 0.01;
+    public static final double ALLOCATION_FREE_BYTES_PER_OP = 0.05;
 
     private int regressions;
 

@@ -329,8 +329,10 @@ public final class LatencyRun
                     }
                     if (null != progress)
                     {
-                        progress.measuring(
-                            nowNs, interval.getTotalCount() / intervalS, accumulated, (endNs - nowNs) / 1e9, drained);
+                        final double rate = nowNs - endNs < 0 ?
+                            interval.getTotalCount() / intervalS :
+                            accumulated.getTotalCount() / (spec.durationNs / 1e9);
+                        progress.measuring(nowNs, rate, accumulated, (endNs - nowNs) / 1e9, drained);
                     }
                 }
 
