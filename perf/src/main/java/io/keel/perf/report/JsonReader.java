@@ -112,14 +112,14 @@ public final class JsonReader
             members.put(name, readValue());
             skipWhitespace();
             final char c = peek();
+            if (c != ',' && c != '}')
+            {
+                throw error("expected ',' or '}'");
+            }
             pos++;
             if (c == '}')
             {
                 return members;
-            }
-            if (c != ',')
-            {
-                throw error("expected ',' or '}'");
             }
         }
     }
@@ -139,14 +139,14 @@ public final class JsonReader
             items.add(readValue());
             skipWhitespace();
             final char c = peek();
+            if (c != ',' && c != ']')
+            {
+                throw error("expected ',' or ']'");
+            }
             pos++;
             if (c == ']')
             {
                 return items;
-            }
-            if (c != ',')
-            {
-                throw error("expected ',' or ']'");
             }
         }
     }
