@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     version = "keel 0.1.0",
     description = "Keel: a replicated single-writer command engine.",
     subcommands = {
+        JournalCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class KeelCli implements Runnable
