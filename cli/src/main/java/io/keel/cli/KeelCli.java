@@ -33,6 +33,9 @@ public final class KeelCli implements Runnable
      */
     public static void main(final String[] args)
     {
+        // belt and braces with the excluded chronicle-analytics jar: Chronicle must never phone home
+        System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("chronicle.disk.monitor.disable", "true");
         System.exit(newCommandLine().execute(args));
     }
 
