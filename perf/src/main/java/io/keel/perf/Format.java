@@ -78,6 +78,10 @@ public final class Format
         {
             return "-";
         }
+        if (ratio < 0.1)
+        {
+            return String.format(Locale.ROOT, "%.2gx", ratio);
+        }
         if (ratio < 10)
         {
             return String.format(Locale.ROOT, "%.2fx", ratio);

@@ -14,6 +14,12 @@ import io.keel.perf.report.RunReport;
  */
 public final class AeronPingPongScenario implements Scenario
 {
+    /**
+     * Round trips sent before the first run so the JIT has compiled the path: a one-second warm-up at a low
+     * open-loop rate is not enough and shows up as allocation from not-yet-compiled code.
+     */
+    static final int PRIMING_ROUND_TRIPS = 20_000;
+
     @Override
     public String name()
     {
@@ -47,6 +53,7 @@ public final class AeronPingPongScenario implements Scenario
         try (AeronPingPong pingPong = AeronPingPong.launch(
             context.messageSizeBytes(), context.idleMode(), context.pongThread(), recorder))
         {
+            pingPong.prime(PRIMING_ROUND_TRIPS);
             for (final long rate : context.ratesOrDefault(defaultRatesPerSecond(context)))
             {
                 final LatencyRun.Spec spec = context.latencySpec().name(series).role(Role.BASELINE).openLoop(rate);

@@ -89,6 +89,8 @@ public final class Plots
         }
         final double xMax = Math.min(7, Math.max(2, Math.ceil(Math.log10(maxCount))));
         final Canvas canvas = new Canvas(title, subtitle, 0, xMax, minUs, maxUs);
+        canvas.legendBottomRight = true;
+        canvas.legendCount = series.size();
         canvas.yAxisLog("latency");
         final List<String> xLabels = new ArrayList<>();
         for (int nines = 0; nines <= xMax; nines++)
@@ -328,6 +330,8 @@ public final class Plots
         private final double yMaxLog;
         private final int plotWidth = WIDTH - LEFT - RIGHT;
         private final int plotHeight = HEIGHT - TOP - BOTTOM;
+        private boolean legendBottomRight;
+        private int legendCount;
 
         Canvas(
             final String title,
@@ -464,8 +468,12 @@ public final class Plots
         {
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
             final FontMetrics fm = g.getFontMetrics();
-            final int x = LEFT + 14;
-            final int y = TOP + 22 + index * (fm.getHeight() + 6);
+            final int boxWidth = 44 + fm.stringWidth(text);
+            final int x = legendBottomRight ? LEFT + plotWidth - boxWidth - 8 : LEFT + 14;
+            final int rows = Math.max(legendCount, index + 1);
+            final int y = legendBottomRight ?
+                TOP + plotHeight - 14 - (rows - 1 - index) * (fm.getHeight() + 6) :
+                TOP + 22 + index * (fm.getHeight() + 6);
             g.setColor(new Color(255, 255, 255, 230));
             g.fillRect(x - 6, y - fm.getAscent() - 3, 44 + fm.stringWidth(text), fm.getHeight() + 6);
             final Path2D.Double sample = new Path2D.Double();
