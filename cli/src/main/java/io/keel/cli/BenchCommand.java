@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
         BenchCommand.Ring.class,
         BenchCommand.AeronPingPong.class,
         BenchCommand.Alloc.class,
+        BenchCommand.JournalBench.class,
         BenchCommand.CompareRuns.class
     })
 public final class BenchCommand implements Runnable
@@ -342,6 +343,42 @@ public final class BenchCommand implements Runnable
         String scenarioName()
         {
             return "alloc";
+        }
+    }
+
+    @Command(name = "journal", mixinStandardHelpOptions = true,
+        description = "Journal append/replay beside raw FileChannel and Chronicle Queue (the journal's own program).")
+    static final class JournalBench implements Callable<Integer>
+    {
+        @Option(names = "--quick", description = "Smaller event counts and fewer iterations.")
+        boolean quick;
+
+        @Option(names = "--dir", paramLabel = "DIR", description = "Working folder for the journals.")
+        String dir;
+
+        @Option(names = { "--results", "--out" }, paramLabel = "DIR", description = "Results folder.")
+        String results;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final List<String> args = new ArrayList<>();
+            if (quick)
+            {
+                args.add("--quick");
+            }
+            if (null != dir)
+            {
+                args.add("--dir");
+                args.add(dir);
+            }
+            if (null != results)
+            {
+                args.add("--results");
+                args.add(results);
+            }
+            io.keel.perf.journal.JournalBenchmark.main(args.toArray(new String[0]));
+            return 0;
         }
     }
 
