@@ -498,10 +498,11 @@ public final class Journal implements AutoCloseable
                 fileLengths[i] = fileLength;
                 if (fileLength < SegmentHeader.LENGTH)
                 {
-                    if (last && scan.noFramesAfterGroupEnd())
+                    if (last)
                     {
                         // a segment cut inside its header: rolls are atomic (temp + rename), so only damage after
-                        // the rename can do this; nothing in it was ever readable
+                        // the rename can do this; nothing in it was ever readable. The group it would have
+                        // continued (if any) is incomplete and cut with it.
                         tornFile = named.file;
                         tornFileOffset = 0;
                         tornReason = "segment shorter than its header (" + fileLength + " bytes)";
@@ -514,7 +515,25 @@ public final class Journal implements AutoCloseable
                 final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
                 FileChannelUtil.readFully(channel, headerBytes, 0);
                 headerBytes.flip();
-                final SegmentHeader header = SegmentHeader.decode(named.file, headerBytes, checksums);
+                final SegmentHeader header;
+                try
+                {
+                    header = SegmentHeader.decode(named.file, headerBytes, checksums);
+                }
+                catch (final JournalException ex)
+                {
+                    if (!last || SegmentHeader.declaresNewerVersion(headerBytes, checksums) ||
+                        holdsValidFrame(channel, scanner, named, fileLength))
+                    {
+                        throw ex;
+                    }
+                    // the last segment's header is damaged and nothing valid follows it: a torn tail
+                    tornFile = named.file;
+                    tornFileOffset = 0;
+                    tornReason = "segment header damaged (" + ex.getMessage() + ") and no valid frame in it";
+                    tornSegmentIndex = i;
+                    break;
+                }
                 if (header.basePosition != named.basePosition)
                 {
                     throw new JournalCorruptedException(named.file, SegmentHeader.BASE_POSITION_OFFSET,
@@ -680,6 +699,15 @@ public final class Journal implements AutoCloseable
         return bytes;
     }
 
+    /** Does a segment whose header cannot be trusted hold any valid frame (taking its base from its name)? */
+    private static boolean holdsValidFrame(
+        final FileChannel channel, final SegmentScanner scanner, final Segment named, final long fileLength)
+        throws IOException
+    {
+        final Segment byName = new Segment(named.file, named.basePosition, fileLength);
+        return scanner.findValidFrameFrom(channel, byName, SegmentHeader.LENGTH, fileLength) >= 0;
+    }
+
     private int firstLaterSegmentWithFrames(final List<Segment> found, final int from, final SegmentScanner scanner)
         throws IOException
     {
@@ -706,8 +734,9 @@ public final class Journal implements AutoCloseable
                     continue;
                 }
                 final Segment segment = new Segment(named.file, header.basePosition, header.segmentSizeBytes);
-                if (null == scanner.check(segment, SegmentHeader.LENGTH, length) ||
-                    scanner.findValidFrameAfter(channel, segment, SegmentHeader.LENGTH, length) >= 0)
+                // findValidFrameFrom reads this segment's channel (check() alone would read the window of
+                // whatever file the scanner read last)
+                if (scanner.findValidFrameFrom(channel, segment, SegmentHeader.LENGTH, length) >= 0)
                 {
                     return i;
                 }

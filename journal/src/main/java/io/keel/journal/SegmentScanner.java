@@ -80,8 +80,19 @@ final class SegmentScanner
     long findValidFrameAfter(final FileChannel channel, final Segment segment, final long fromOffset, final long fileLength)
         throws IOException
     {
+        return findValidFrameFrom(channel, segment, fromOffset + FRAME_ALIGNMENT, fileLength);
+    }
+
+    /**
+     * Like {@link #findValidFrameAfter} but including fromOffset itself; reads only the given channel.
+     *
+     * @return file offset of the first valid frame at or after fromOffset, or -1.
+     */
+    long findValidFrameFrom(final FileChannel channel, final Segment segment, final long fromOffset, final long fileLength)
+        throws IOException
+    {
         window.reset(channel);
-        for (long offset = fromOffset + FRAME_ALIGNMENT; offset + HEADER_LENGTH <= fileLength; offset += FRAME_ALIGNMENT)
+        for (long offset = fromOffset; offset + HEADER_LENGTH <= fileLength; offset += FRAME_ALIGNMENT)
         {
             if (null == check(segment, offset, fileLength))
             {
