@@ -20,7 +20,10 @@ final class SegmentScanner
     /** Outcome of scanning one segment. */
     static final class Result
     {
-        /** File offset just after the last valid frame. */
+        /**
+         * File offset just after the last valid frame, alignment padding included: this is where the next frame
+         * goes even when a crash cut the (CRC-less) padding of the last frame off the file.
+         */
         long validEndOffset;
         /** File offset of the first bad frame, or -1 when every byte up to the file's end checked out. */
         long badOffset = -1;
@@ -66,7 +69,7 @@ final class SegmentScanner
             result.frameCount++;
             offset += frame.alignedLength();
         }
-        result.validEndOffset = Math.min(offset, fileLength);
+        result.validEndOffset = offset;
         return result;
     }
 
