@@ -65,6 +65,7 @@ public final class Journal implements AutoCloseable
         try
         {
             prepareDirectory();
+            refuseForeignDirectory(); // before the lock file is created in it
             if (!ctx.readOnly())
             {
                 lockChannel = FileChannel.open(
@@ -347,6 +348,11 @@ public final class Journal implements AutoCloseable
             writeFully(channel, header, 0);
             channel.force(true);
         }
+        catch (final IOException ex)
+        {
+            Files.deleteIfExists(temp); // e.g. no space left: leave nothing behind, the log is unchanged
+            throw ex;
+        }
         moveAtomically(temp, file);
         fsyncDirectory(dir);
         final Segment segment = new Segment(file, basePosition, ctx.segmentSizeBytes());
@@ -360,7 +366,9 @@ public final class Journal implements AutoCloseable
         // used after a failed write: drop everything after the last committed position
         try
         {
-            cutAfter(position, dir.resolve(TORN_DIR), new ArrayList<>());
+            // the bytes after the position were never published (no reader, no acknowledgement saw them): cut them
+            // without a copy, which also needs no space on a full disk
+            cutAfter(position, null, new ArrayList<>());
             streamIndex.truncate(position);
             committedPosition = Math.min(committedPosition, position);
             durablePosition = Math.min(durablePosition, position);
@@ -413,10 +421,41 @@ public final class Journal implements AutoCloseable
         }
     }
 
+    /**
+     * A directory with other files and no segment files is not a journal: refuse it before creating anything in it.
+     */
+    private void refuseForeignDirectory() throws IOException
+    {
+        boolean hasSegments = false;
+        final List<String> strangers = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir))
+        {
+            for (final Path entry : stream)
+            {
+                final String name = entry.getFileName().toString();
+                if (SegmentHeader.isSegmentFileName(name))
+                {
+                    hasSegments = true;
+                }
+                else if (!(name.startsWith(SegmentHeader.FILE_PREFIX) && name.endsWith(TEMP_SUFFIX)) &&
+                    !isJournalHousekeeping(name))
+                {
+                    strangers.add(name);
+                }
+            }
+        }
+        if (!hasSegments && !strangers.isEmpty())
+        {
+            strangers.sort(null);
+            throw new JournalException(dir + " is not a Keel journal: it holds " +
+                strangers.subList(0, Math.min(5, strangers.size())) + (strangers.size() > 5 ? "..." : "") +
+                " and no segment files");
+        }
+    }
+
     private List<Segment> listSegments() throws IOException
     {
         final List<Path> files = new ArrayList<>();
-        final List<String> strangers = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir))
         {
             for (final Path entry : stream)
@@ -434,18 +473,7 @@ public final class Journal implements AutoCloseable
                         Files.deleteIfExists(entry);
                     }
                 }
-                else if (!isJournalHousekeeping(name))
-                {
-                    strangers.add(name);
-                }
             }
-        }
-        if (files.isEmpty() && !strangers.isEmpty())
-        {
-            strangers.sort(null);
-            throw new JournalException(dir + " is not a Keel journal: it holds " +
-                strangers.subList(0, Math.min(5, strangers.size())) + (strangers.size() > 5 ? "..." : "") +
-                " and no segment files");
         }
         files.sort(null);
         final List<Segment> result = new ArrayList<>(files.size());
@@ -749,6 +777,7 @@ public final class Journal implements AutoCloseable
      * Remove everything after a position: later segments are moved into sideDir, the segment holding the
      * position is cut there with a copy of the cut bytes in sideDir. Works from the last segment backwards, so a
      * crash leaves a longer log, never a hole; the caller's intent file makes it complete on the next open.
+     * A null sideDir drops the bytes without a copy (for bytes that were never published).
      */
     private void cutAfter(final long position, final Path sideDir, final List<Path> sideFiles) throws IOException
     {
@@ -757,7 +786,14 @@ public final class Journal implements AutoCloseable
             final Segment segment = segmentList.get(i);
             if (segment.basePosition > position)
             {
-                sideFiles.add(moveAside(segment.file, sideDir));
+                if (null == sideDir)
+                {
+                    Files.delete(segment.file);
+                }
+                else
+                {
+                    sideFiles.add(moveAside(segment.file, sideDir));
+                }
                 segmentList.remove(i);
                 continue;
             }
@@ -766,7 +802,12 @@ public final class Journal implements AutoCloseable
                 StandardOpenOption.WRITE))
             {
                 final long length = channel.size();
-                if (length > cutOffset)
+                if (length > cutOffset && null == sideDir)
+                {
+                    channel.truncate(cutOffset);
+                    channel.force(true);
+                }
+                else if (length > cutOffset)
                 {
                     Files.createDirectories(sideDir);
                     final Path side = uniqueSideFile(sideDir, segment.file.getFileName() + "." + cutOffset);
