@@ -192,6 +192,56 @@ class TruncateTest
         }
     }
 
+    /**
+     * A reader positioned before the truncation point (as the replicator or the applier would be) reads the new
+     * frames written after the truncation, not the truncated ones it may have buffered.
+     */
+    @Test
+    void readerBeforeTheTruncationPointReadsTheNewFramesNotTheCutOnes()
+    {
+        final Path dir = root.resolve("reader");
+        final Random random = new Random(BASE_SEED);
+        final RandomWriter writer = new RandomWriter(random, 200);
+        try (Journal journal = Journal.open(context(dir, 64 * 1024, 1024, DurabilityPolicy.NONE)
+            .readBufferBytes(64 * 1024)))
+        {
+            writer.appendRandom(journal.appender(), 40);
+            final List<Frame> log = new ArrayList<>(writer.written);
+            final List<Long> ends = groupEnds(log);
+            final long to = ends.get(ends.size() / 2);
+            try (JournalReader reader = journal.reader(0))
+            {
+                final List<Frame> seen = new ArrayList<>();
+                while (reader.position() < ends.get(2))
+                {
+                    reader.poll(f ->
+                    {
+                        final byte[] bytes = new byte[f.frameLength()];
+                        f.buffer().getBytes(f.offset(), bytes);
+                        seen.add(new Frame(f.position(), bytes));
+                    }, 1);
+                }
+                journal.truncate(to);
+                writer.syncWith(journal);
+                writer.written.clear();
+                writer.epoch++;
+                writer.appendRandom(journal.appender(), 20);
+                final List<Frame> expected = before(log, to);
+                expected.addAll(writer.written);
+                while (reader.poll(f ->
+                {
+                    final byte[] bytes = new byte[f.frameLength()];
+                    f.buffer().getBytes(f.offset(), bytes);
+                    seen.add(new Frame(f.position(), bytes));
+                }, 100) > 0)
+                {
+                    // drain
+                }
+                assertEquals(expected, seen);
+            }
+        }
+    }
+
     private static void writeIntent(final Path dir, final long position)
     {
         final ByteBuffer b = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
