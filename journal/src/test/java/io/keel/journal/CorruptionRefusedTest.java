@@ -96,6 +96,40 @@ class CorruptionRefusedTest
         assertSameImage(before, image(dir), "refused open changed the directory");
     }
 
+    /**
+     * A frame whose checksum is fine but which breaks an invariant (epoch going backwards, stream version not
+     * previous + 1) was written by something other than this journal: refused, naming the frame.
+     */
+    @Test
+    void frameWithAValidChecksumThatBreaksAnInvariantIsRefused()
+    {
+        for (final String broken : new String[]{ "epoch", "version" })
+        {
+            final Path dir = root.resolve(broken);
+            final UnsafeBuffer payload = new UnsafeBuffer(new byte[100]);
+            try (Journal journal = Journal.open(context(dir, 4096, 1500, DurabilityPolicy.NONE)))
+            {
+                for (int i = 0; i < 10; i++)
+                {
+                    journal.appender().append(3, 10 + i, 1, i, 42, i + 1, 1, payload, 0, 100, true);
+                }
+            }
+            final Path segment = segmentFiles(dir).get(0);
+            final int frame = 4; // rewrite the 5th frame with a consistent checksum
+            final long position = frame * align8(FrameDescriptor.HEADER_LENGTH + 100);
+            final byte[] rewritten = encode(position, "epoch".equals(broken) ? 2 : 3, 10 + frame, 1, frame, 42,
+                "version".equals(broken) ? frame + 2 : frame + 1, 1, true, new byte[100]);
+            final byte[] bytes = readBytes(segment);
+            System.arraycopy(rewritten, 0, bytes, (int)fileOffsetOf(segment, position), rewritten.length);
+            writeBytes(segment, bytes);
+            final JournalCorruptedException ex = assertThrows(JournalCorruptedException.class,
+                () -> Journal.open(context(dir, 4096, 1500, DurabilityPolicy.NONE)).close(), broken);
+            assertEquals(segment, ex.file());
+            assertEquals(fileOffsetOf(segment, position), ex.fileOffset(), ex.getMessage());
+            assertTrue(ex.getMessage().contains(broken), ex.getMessage());
+        }
+    }
+
     @Test
     void damagedFrameInALaterSegmentIsRefusedToo()
     {

@@ -99,6 +99,20 @@ class CrashRecoveryPropertyTest
         final Map<String, byte[]> before = image(crashed);
         final JournalContext crashedCtx = context(crashed, segmentSize, maxFrame, durability);
 
+        // a read-only open (the journal tools) shows the same survivors and changes nothing on disk
+        try (Journal journal = Journal.open(context(crashed, segmentSize, maxFrame, durability).readOnly(true)))
+        {
+            assertEquals(expected, readAll(journal), "read-only survivors after " + damage);
+            assertEquals(endOf(expected, 0), journal.recoveryReport().endPosition(), damage);
+        }
+        catch (final JournalException ex)
+        {
+            // only when not one segment is readable (the first one cut inside its header)
+            assertTrue(ex.getMessage().contains("holds no readable segment"), damage + ": " + ex);
+            assertEquals(List.of(), expected, damage);
+        }
+        assertSameImage(before, image(crashed), "read-only open changed the directory after " + damage);
+
         final List<Frame> afterAppend = new ArrayList<>(expected);
         try (Journal journal = Journal.open(crashedCtx))
         {
