@@ -1,6 +1,6 @@
 package io.keel.journal;
 
-import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.Long2LongHashMap;
 
 import java.util.Arrays;
 
@@ -11,31 +11,84 @@ import java.util.Arrays;
  * <p>
  * Versions of a stream are contiguous from 1: the event with version {@code v} is entry {@code v - 1}. Not
  * thread-safe: owned by the thread that appends (the business-logic thread).
+ *
+ * <h2>Layout: entries live off-heap, so appending does not allocate (design promise 6)</h2>
+ * An entry is 16 bytes (position, timestamp) in an {@link IndexArena} of direct buffers. Each stream owns a list
+ * of blocks of entries whose capacities double ({@value #FIRST_BLOCK_ENTRIES}, 32, 64, ... entries) up to a quarter
+ * of the chunk size, then stay at that size; a block never spans chunks. Entry {@code i} of a stream is therefore
+ * found by arithmetic (which block, where in it) plus one read of the stream's block table, itself an array of
+ * block addresses in the arena that doubles (by copying, within the arena) when full.
+ * <p>
+ * Per stream, on the heap, there is only a slot in a few primitive arrays (id, version, block table address and
+ * sizes) found through a {@link Long2LongHashMap}. So Java heap allocation happens only:
+ * <ul>
+ *     <li>when a NEW stream appears: the map and the slot arrays grow by doubling (amortized, per new stream);</li>
+ *     <li>when the arena adds a chunk: one {@code ByteBuffer} and one {@code UnsafeBuffer} (about 100 bytes) per
+ *     chunk, i.e. at most once per 16 MiB of index (about a million events) with the default chunk size.</li>
+ * </ul>
+ * Appending to an existing stream, a new block, and a larger block table all take arena memory only.
+ *
+ * <h2>Memory</h2>
+ * Arena memory is never given back while the index lives: {@link #truncate(long)} only lowers versions, and the
+ * entries beyond are overwritten by later appends to the same stream, in the blocks it already owns. Memory is
+ * therefore bounded by the most events ever indexed (per stream: its largest version ever, rounded up to its
+ * blocks, and at least one block of {@value #FIRST_BLOCK_ENTRIES} entries), plus less than a quarter per chunk left
+ * unused at chunk ends. The direct memory is freed when the index becomes unreachable.
  */
 public final class StreamIndex
 {
-    private static final int INITIAL_CAPACITY = 4;
+    /** Default arena chunk size: blocks of up to 4 MiB (256 Ki entries). */
+    static final int DEFAULT_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
+    /** Capacity of a stream's first block (unless the chunk size forces smaller blocks). */
+    static final int FIRST_BLOCK_ENTRIES = 16;
+    /** Capacity of a new stream's block table; it doubles when full. */
+    static final int INITIAL_TABLE_BLOCKS = 4;
+    /** Bytes of one entry: position then timestamp. */
+    static final int ENTRY_BYTES = 16;
+    private static final int TIMESTAMP_OFFSET = 8;
+    private static final int NO_SLOT = -1;
 
-    private final Long2ObjectHashMap<Entries> streams = new Long2ObjectHashMap<>();
+    private final IndexArena arena;
+
+    // block geometry, see blockOf: K geometric blocks of F, 2F, ..., M entries (G entries in all), then blocks of M
+    private final int firstBlockShift;      // log2 F
+    private final int maxBlockShift;        // log2 M
+    private final int geometricBlocks;      // K
+    private final long geometricEntries;    // G = F * (2^K - 1) = 2M - F
+
+    // one slot per stream ever seen, in order of appearance; a stream truncated to nothing keeps its slot and blocks
+    private final Long2LongHashMap slotByStreamId = new Long2LongHashMap(64, 0.65f, NO_SLOT);
+    private long[] streamIds = new long[16];
+    private long[] versions = new long[16];
+    private long[] tableAddresses = new long[16];
+    private int[] tableCapacities = new int[16];
+    private int[] blockCounts = new int[16];
+    private int slotCount;
+
+    private int streamCount;
     private long eventCount;
 
-    static final class Entries
+    /**
+     * An empty index with the default chunk size ({@value #DEFAULT_CHUNK_SIZE_BYTES} bytes).
+     */
+    public StreamIndex()
     {
-        long[] positions = new long[INITIAL_CAPACITY];
-        long[] timestampsNs = new long[INITIAL_CAPACITY];
-        int size;
+        this(DEFAULT_CHUNK_SIZE_BYTES);
+    }
 
-        void add(final long position, final long timestampNs)
-        {
-            if (size == positions.length)
-            {
-                positions = Arrays.copyOf(positions, size * 2);
-                timestampsNs = Arrays.copyOf(timestampsNs, size * 2);
-            }
-            positions[size] = position;
-            timestampsNs[size] = timestampNs;
-            size++;
-        }
+    /**
+     * @param chunkSizeBytes arena chunk size, a power of two in [{@value IndexArena#MIN_CHUNK_BYTES},
+     *                       {@value IndexArena#MAX_CHUNK_BYTES}]; small in tests to cross chunks and blocks often.
+     */
+    StreamIndex(final int chunkSizeBytes)
+    {
+        arena = new IndexArena(chunkSizeBytes);
+        final int maxBlockEntries = Math.max(1, chunkSizeBytes / 4 / ENTRY_BYTES);
+        final int firstBlockEntries = Math.min(FIRST_BLOCK_ENTRIES, maxBlockEntries);
+        firstBlockShift = Integer.numberOfTrailingZeros(firstBlockEntries);
+        maxBlockShift = Integer.numberOfTrailingZeros(maxBlockEntries);
+        geometricBlocks = maxBlockShift - firstBlockShift + 1;
+        geometricEntries = 2L * maxBlockEntries - firstBlockEntries;
     }
 
     /**
@@ -46,8 +99,8 @@ public final class StreamIndex
      */
     public long version(final long streamId)
     {
-        final Entries entries = streams.get(streamId);
-        return null == entries ? 0 : entries.size;
+        final int slot = (int)slotByStreamId.get(streamId);
+        return NO_SLOT == slot ? 0 : versions[slot];
     }
 
     /**
@@ -58,8 +111,12 @@ public final class StreamIndex
      */
     public long lastTimestampNs(final long streamId)
     {
-        final Entries entries = streams.get(streamId);
-        return null == entries ? Long.MIN_VALUE : entries.timestampsNs[entries.size - 1];
+        final int slot = (int)slotByStreamId.get(streamId);
+        if (NO_SLOT == slot || 0 == versions[slot])
+        {
+            return Long.MIN_VALUE;
+        }
+        return arena.getLong(entryAddress(slot, versions[slot] - 1) + TIMESTAMP_OFFSET);
     }
 
     /**
@@ -71,12 +128,12 @@ public final class StreamIndex
      */
     public long positionOf(final long streamId, final long version)
     {
-        final Entries entries = streams.get(streamId);
-        if (null == entries || version < 1 || version > entries.size)
+        final int slot = (int)slotByStreamId.get(streamId);
+        if (NO_SLOT == slot || version < 1 || version > versions[slot])
         {
             return -1;
         }
-        return entries.positions[(int)(version - 1)];
+        return arena.getLong(entryAddress(slot, version - 1));
     }
 
     /**
@@ -88,19 +145,19 @@ public final class StreamIndex
      */
     public long versionAt(final long streamId, final long timestampNs)
     {
-        final Entries entries = streams.get(streamId);
-        if (null == entries)
+        final int slot = (int)slotByStreamId.get(streamId);
+        if (NO_SLOT == slot)
         {
             return 0;
         }
         // timestamps of one stream are non-decreasing (asserted on append): binary search the last <= time
-        int low = 0;
-        int high = entries.size - 1;
-        int found = -1;
+        long low = 0;
+        long high = versions[slot] - 1;
+        long found = -1;
         while (low <= high)
         {
-            final int mid = (low + high) >>> 1;
-            if (entries.timestampsNs[mid] <= timestampNs)
+            final long mid = (low + high) >>> 1;
+            if (arena.getLong(entryAddress(slot, mid) + TIMESTAMP_OFFSET) <= timestampNs)
             {
                 found = mid;
                 low = mid + 1;
@@ -116,7 +173,7 @@ public final class StreamIndex
     /** @return number of streams with at least one event. */
     public int streamCount()
     {
-        return streams.size();
+        return streamCount;
     }
 
     /** @return number of indexed events. */
@@ -126,13 +183,20 @@ public final class StreamIndex
     }
 
     /**
-     * Visit every stream id.
+     * Visit every stream with at least one event, in the order streams first appeared.
      *
      * @param consumer given each stream id and its version.
      */
     public void forEachStream(final StreamVisitor consumer)
     {
-        streams.forEach((id, entries) -> consumer.onStream(id, entries.size));
+        for (int slot = 0; slot < slotCount; slot++)
+        {
+            final long version = versions[slot];
+            if (version > 0)
+            {
+                consumer.onStream(streamIds[slot], version);
+            }
+        }
     }
 
     /**
@@ -148,55 +212,182 @@ public final class StreamIndex
         void onStream(long streamId, long version);
     }
 
+    /** @return bytes of direct memory the index holds (it only grows, see the class comment). */
+    long offHeapBytes()
+    {
+        return arena.reservedBytes();
+    }
+
+    /**
+     * Index one event. Refused, with nothing changed, when it does not follow the stream's last event: versions
+     * contiguous from 1, positions increasing, timestamps non-decreasing.
+     */
     void add(final long streamId, final long version, final long position, final long timestampNs)
     {
-        Entries entries = streams.get(streamId);
-        if (null == entries)
-        {
-            entries = new Entries();
-            streams.put(streamId, entries);
-        }
-        if (version != entries.size + 1)
+        int slot = (int)slotByStreamId.get(streamId);
+        final long previous = NO_SLOT == slot ? 0 : versions[slot];
+        if (version != previous + 1)
         {
             throw new IllegalStateException("stream " + streamId + " version " + version + " at position " +
-                position + " does not follow version " + entries.size);
+                position + " does not follow version " + previous);
         }
-        if (entries.size > 0 && entries.positions[entries.size - 1] >= position)
+        if (previous > 0)
         {
-            throw new IllegalStateException("stream " + streamId + " position " + position + " not after " +
-                entries.positions[entries.size - 1]);
+            final long last = entryAddress(slot, previous - 1);
+            final long lastPosition = arena.getLong(last);
+            if (lastPosition >= position)
+            {
+                throw new IllegalStateException("stream " + streamId + " position " + position + " not after " +
+                    lastPosition);
+            }
+            final long lastTimestampNs = arena.getLong(last + TIMESTAMP_OFFSET);
+            if (lastTimestampNs > timestampNs)
+            {
+                throw new IllegalStateException("stream " + streamId + " timestamp " + timestampNs +
+                    " at position " + position + " is before the previous event's " + lastTimestampNs);
+            }
         }
-        if (entries.size > 0 && entries.timestampsNs[entries.size - 1] > timestampNs)
+        if (NO_SLOT == slot)
         {
-            throw new IllegalStateException("stream " + streamId + " timestamp " + timestampNs +
-                " at position " + position + " is before the previous event's " +
-                entries.timestampsNs[entries.size - 1]);
+            slot = newSlot(streamId);
         }
-        entries.add(position, timestampNs);
+
+        final long entry = previous; // 0-based index of the new entry
+        final int block = blockOf(entry);
+        if (block == blockCounts[slot])
+        {
+            addBlock(slot, block);
+        }
+        final long address = blockAddress(slot, block) + (entry - blockStart(block)) * ENTRY_BYTES;
+        arena.putLong(address, position);
+        arena.putLong(address + TIMESTAMP_OFFSET, timestampNs);
+
+        versions[slot] = version;
+        if (0 == previous)
+        {
+            streamCount++;
+        }
         eventCount++;
     }
 
     /**
-     * Drop every entry at or after a position (the log was truncated there).
+     * Drop every entry at or after a position (the log was truncated there). The entries stay in their blocks, to
+     * be overwritten by the stream's next events.
      */
     void truncate(final long position)
     {
-        final Long2ObjectHashMap<Entries>.EntryIterator it = streams.entrySet().iterator();
-        while (it.hasNext())
+        for (int slot = 0; slot < slotCount; slot++)
         {
-            it.next();
-            final Entries entries = it.getValue();
-            int size = entries.size;
-            while (size > 0 && entries.positions[size - 1] >= position)
+            final long version = versions[slot];
+            if (0 == version)
             {
-                size--;
+                continue;
             }
-            eventCount -= entries.size - size;
-            entries.size = size;
-            if (0 == size)
+            // positions of one stream increase: binary search how many entries lie before the position
+            long low = 0;
+            long high = version - 1;
+            long kept = 0;
+            while (low <= high)
             {
-                it.remove();
+                final long mid = (low + high) >>> 1;
+                if (arena.getLong(entryAddress(slot, mid)) < position)
+                {
+                    kept = mid + 1;
+                    low = mid + 1;
+                }
+                else
+                {
+                    high = mid - 1;
+                }
+            }
+            eventCount -= version - kept;
+            versions[slot] = kept;
+            if (0 == kept)
+            {
+                streamCount--;
             }
         }
+    }
+
+    /**
+     * Block holding entry {@code i} (0-based) of a stream. Blocks {@code 0..K-1} hold {@code F << k} entries and
+     * start at entry {@code F * (2^k - 1)}, so {@code i} is in block {@code k} when {@code i / F + 1} is in
+     * {@code [2^k, 2^(k+1))}; past those {@code G} entries every block holds {@code M} entries.
+     */
+    int blockOf(final long i)
+    {
+        if (i < geometricEntries)
+        {
+            return 63 - Long.numberOfLeadingZeros((i >>> firstBlockShift) + 1);
+        }
+        return geometricBlocks + (int)((i - geometricEntries) >>> maxBlockShift);
+    }
+
+    /** @return index (0-based) of the first entry of a block. */
+    long blockStart(final int block)
+    {
+        if (block < geometricBlocks)
+        {
+            return ((1L << block) - 1) << firstBlockShift;
+        }
+        return geometricEntries + ((long)(block - geometricBlocks) << maxBlockShift);
+    }
+
+    /** @return capacity of a block, entries. */
+    int blockEntries(final int block)
+    {
+        return block < geometricBlocks ? 1 << (firstBlockShift + block) : 1 << maxBlockShift;
+    }
+
+    private long entryAddress(final int slot, final long i)
+    {
+        final int block = blockOf(i);
+        return blockAddress(slot, block) + (i - blockStart(block)) * ENTRY_BYTES;
+    }
+
+    private long blockAddress(final int slot, final int block)
+    {
+        return arena.getLong(tableAddresses[slot] + (long)block * Long.BYTES);
+    }
+
+    private int newSlot(final long streamId)
+    {
+        if (slotCount == versions.length)
+        {
+            final int capacity = slotCount * 2;
+            streamIds = Arrays.copyOf(streamIds, capacity);
+            versions = Arrays.copyOf(versions, capacity);
+            tableAddresses = Arrays.copyOf(tableAddresses, capacity);
+            tableCapacities = Arrays.copyOf(tableCapacities, capacity);
+            blockCounts = Arrays.copyOf(blockCounts, capacity);
+        }
+        final int slot = slotCount++;
+        streamIds[slot] = streamId;
+        versions[slot] = 0;
+        tableAddresses[slot] = arena.allocate(INITIAL_TABLE_BLOCKS * Long.BYTES);
+        tableCapacities[slot] = INITIAL_TABLE_BLOCKS;
+        blockCounts[slot] = 0;
+        slotByStreamId.put(streamId, slot);
+        return slot;
+    }
+
+    private void addBlock(final int slot, final int block)
+    {
+        final int capacity = tableCapacities[slot];
+        if (block == capacity)
+        {
+            // the table moves to a twice larger place in the arena; the old one is left unused
+            if ((long)capacity * 2 * Long.BYTES > IndexArena.MAX_CHUNK_BYTES)
+            {
+                throw new IllegalStateException("stream " + streamIds[slot] + " has more than " + capacity +
+                    " blocks of index entries");
+            }
+            final long table = arena.allocate(capacity * 2 * Long.BYTES);
+            arena.copy(tableAddresses[slot], table, capacity * Long.BYTES);
+            tableAddresses[slot] = table;
+            tableCapacities[slot] = capacity * 2;
+        }
+        arena.putLong(tableAddresses[slot] + (long)block * Long.BYTES, arena.allocate(blockEntries(block) * ENTRY_BYTES));
+        blockCounts[slot] = block + 1;
     }
 }
