@@ -387,7 +387,8 @@ public final class StreamIndex
             tableAddresses[slot] = table;
             tableCapacities[slot] = capacity * 2;
         }
-        arena.putLong(tableAddresses[slot] + (long)block * Long.BYTES, arena.allocate(blockEntries(block) * ENTRY_BYTES));
+        final long blockAddress = arena.allocate(blockEntries(block) * ENTRY_BYTES);
+        arena.putLong(tableAddresses[slot] + (long)block * Long.BYTES, blockAddress);
         blockCounts[slot] = block + 1;
     }
 }
