@@ -4,7 +4,10 @@ import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /**
  * Off-heap memory for the {@link StreamIndex}: direct buffers ("chunks") handed out by bump allocation and never
@@ -16,6 +19,10 @@ import java.util.Arrays;
  * <p>
  * Java heap allocation happens only when a chunk is added (a {@code ByteBuffer} and an {@link UnsafeBuffer}, and
  * rarely a larger chunk table). The memory is returned when the arena becomes unreachable. Not thread-safe.
+ * <p>
+ * Zeroing a fresh 16 MiB chunk takes milliseconds, so once the current chunk is half used the next one is
+ * allocated ahead on a background thread ({@code keel-index-arena}, idle otherwise) and handed over through a
+ * volatile field; only if it is not ready in time is it allocated on the appending thread.
  */
 final class IndexArena
 {
@@ -25,6 +32,8 @@ final class IndexArena
     static final int MAX_CHUNK_BYTES = 1 << 30;
     /** Size of the first chunk when the configured chunk size is larger. */
     static final int FIRST_CHUNK_BYTES = 64 * 1024;
+    /** Chunks at least this large are prepared ahead on a background thread. */
+    static final int PREPARE_AHEAD_BYTES = 1024 * 1024;
     /** Every allocation is a multiple of this and starts at such an offset. */
     static final int ALIGNMENT = 8;
 
@@ -34,6 +43,15 @@ final class IndexArena
     private int usedBytes;            // in the current chunk, chunks[chunkCount - 1]
     private int nextChunkBytes;
     private long reservedBytes;
+    private boolean preparing;
+    private volatile ByteBuffer prepared;
+
+    private static final Executor PREPARER = Executors.newSingleThreadExecutor(runnable ->
+    {
+        final Thread thread = new Thread(runnable, "keel-index-arena");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /**
      * @param chunkSizeBytes largest chunk, a power of two in [{@link #MIN_CHUNK_BYTES}, {@link #MAX_CHUNK_BYTES}].
@@ -86,6 +104,10 @@ final class IndexArena
         }
         final long address = ((long)(chunkCount - 1) << 32) | usedBytes;
         usedBytes += bytes;
+        if (!preparing && usedBytes > chunks[chunkCount - 1].capacity() >> 1 && nextChunkBytes >= PREPARE_AHEAD_BYTES)
+        {
+            prepareNextChunk(nextChunkBytes);
+        }
         return address;
     }
 
@@ -105,15 +127,31 @@ final class IndexArena
         chunks[(int)(to >>> 32)].putBytes((int)to, chunks[(int)(from >>> 32)], (int)from, bytes);
     }
 
+    private void prepareNextChunk(final int bytes)
+    {
+        preparing = true;
+        PREPARER.execute(() -> prepared = BufferUtil.allocateDirectAligned(bytes, BitUtil.CACHE_LINE_LENGTH));
+    }
+
     private void addChunk(final int bytes)
     {
         if (chunkCount == chunks.length)
         {
             chunks = Arrays.copyOf(chunks, chunks.length * 2);
         }
-        chunks[chunkCount++] = new UnsafeBuffer(BufferUtil.allocateDirectAligned(bytes, BitUtil.CACHE_LINE_LENGTH));
+        ByteBuffer memory = prepared;
+        if (null != memory && memory.capacity() >= bytes)
+        {
+            prepared = null;
+        }
+        else
+        {
+            memory = BufferUtil.allocateDirectAligned(bytes, BitUtil.CACHE_LINE_LENGTH);
+        }
+        preparing = false;
+        chunks[chunkCount++] = new UnsafeBuffer(memory);
         usedBytes = 0;
-        reservedBytes += bytes;
+        reservedBytes += memory.capacity();
         nextChunkBytes = (int)Math.min(chunkSizeBytes, 2L * nextChunkBytes);
     }
 }
