@@ -51,6 +51,18 @@ public final class StreamIndex
     }
 
     /**
+     * Timestamp of the last event of a stream.
+     *
+     * @param streamId stream.
+     * @return its last event's timestamp, ns; {@link Long#MIN_VALUE} when it has none.
+     */
+    public long lastTimestampNs(final long streamId)
+    {
+        final Entries entries = streams.get(streamId);
+        return null == entries ? Long.MIN_VALUE : entries.timestampsNs[entries.size - 1];
+    }
+
+    /**
      * Log position of one event of a stream.
      *
      * @param streamId stream.

@@ -1,0 +1,1002 @@
+package io.keel.journal;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * An append-only log of event frames in segment files, with one writer ({@link #appender()}), any number of
+ * readers ({@link #reader(long)}), torn-tail recovery on open, crash-safe {@link #truncate(long)} and a
+ * {@link StreamIndex}.
+ * <p>
+ * Recovery tells a torn tail (a partial or damaged frame with nothing valid after it: cut, with a copy of the cut
+ * bytes kept under {@code torn/}) from corruption before valid data (refused with a
+ * {@link JournalCorruptedException} naming file and offset). Only whole groups (commands) survive recovery.
+ */
+public final class Journal implements AutoCloseable
+{
+    static final String LOCK_FILE = "journal.lock";
+    static final String TORN_DIR = "torn";
+    static final String TRUNCATED_DIR = "truncated";
+    static final String TRUNCATE_INTENT_FILE = "truncate.intent";
+    static final String TEMP_SUFFIX = ".tmp";
+    private static final long INTENT_MAGIC = 0x544E49434E555254L; // "TRUNCINT"
+
+    private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
+
+    private final JournalContext ctx;
+    private final Path dir;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final Checksums checksums = new Checksums();
+    private final ArrayList<Segment> segmentList = new ArrayList<>();
+    private final StreamIndex streamIndex = new StreamIndex();
+    private final RecoveryReport recoveryReport;
+    private final JournalAppender appender;
+    private volatile Segment[] segments;
+    private volatile long committedPosition;
+    private volatile long durablePosition;
+    private long lastEpoch;
+    private long lastTimestampNs;
+    private boolean closed;
+
+    private Journal(final JournalContext ctx)
+    {
+        this.ctx = ctx;
+        this.dir = ctx.dir();
+        FileChannel lockChannel = null;
+        FileLock lock = null;
+        try
+        {
+            prepareDirectory();
+            if (!ctx.readOnly())
+            {
+                lockChannel = FileChannel.open(
+                    dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                try
+                {
+                    lock = lockChannel.tryLock();
+                }
+                catch (final OverlappingFileLockException ex)
+                {
+                    lock = null;
+                }
+                if (null == lock)
+                {
+                    throw new JournalException("journal " + dir + " is in use by another writer (lock held on " +
+                        dir.resolve(LOCK_FILE) + ")");
+                }
+            }
+            this.lockChannel = lockChannel;
+            this.lock = lock;
+            this.recoveryReport = recover();
+            this.appender = ctx.readOnly() ? null : new JournalAppender(this, ctx, currentSegment());
+        }
+        catch (final IOException ex)
+        {
+            closeQuietly(lockChannel);
+            throw new JournalException("cannot open journal " + dir + ": " + ex, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            closeQuietly(lockChannel);
+            throw ex;
+        }
+    }
+
+    /**
+     * Open (creating when missing, unless read-only) and recover a journal.
+     *
+     * @param ctx configuration; concluded here.
+     * @return the open journal.
+     * @throws JournalCorruptedException when damaged data precedes valid data.
+     * @throws JournalException          for anything else that prevents opening, naming the file.
+     */
+    public static Journal open(final JournalContext ctx)
+    {
+        final Journal journal = new Journal(ctx.conclude());
+        final RecoveryReport report = journal.recoveryReport;
+        if (report.hadTornTail())
+        {
+            LOG.warn("journal {}: torn tail of {} bytes at {} offset {} ({}); {}; copies in {}",
+                journal.dir, report.tornBytes(), report.tornFile(), report.tornFileOffset(), report.tornReason(),
+                ctx.readOnly() ? "left in place (read-only)" : "cut", report.sideFiles());
+        }
+        LOG.info("journal {} opened: {} segments, {} frames, positions [{}, {})",
+            journal.dir, report.segmentCount(), report.frameCount(), report.startPosition(), report.endPosition());
+        return journal;
+    }
+
+    /** @return the journal's directory. */
+    public Path dir()
+    {
+        return dir;
+    }
+
+    /** @return the configuration it was opened with. */
+    public JournalContext context()
+    {
+        return ctx;
+    }
+
+    /** @return what recovery found and did on open. */
+    public RecoveryReport recoveryReport()
+    {
+        return recoveryReport;
+    }
+
+    /**
+     * The single appender. Use it from one thread only.
+     *
+     * @return the appender.
+     * @throws JournalException when opened read-only.
+     */
+    public JournalAppender appender()
+    {
+        if (null == appender)
+        {
+            throw new JournalException("journal " + dir + " is open read-only");
+        }
+        return appender;
+    }
+
+    /**
+     * A reader from a frame boundary: the start of the log, a position a frame reported, or the end.
+     *
+     * @param fromPosition where to start.
+     * @return a new reader; close it when done.
+     */
+    public JournalReader reader(final long fromPosition)
+    {
+        final long start = startPosition();
+        if (fromPosition < start)
+        {
+            throw new JournalException("position " + fromPosition + " is before the start of journal " + dir +
+                " (" + start + ")");
+        }
+        return new JournalReader(this, fromPosition, ctx.readBufferBytes(), ctx.maxFrameLengthBytes());
+    }
+
+    /** @return position of the first frame the log holds. */
+    public long startPosition()
+    {
+        return segments[0].basePosition;
+    }
+
+    /**
+     * Position after the last whole group written to the file: what readers may see. Safe from any thread.
+     *
+     * @return committed position.
+     */
+    public long committedPosition()
+    {
+        return committedPosition;
+    }
+
+    /**
+     * Position up to which the durability policy is met: what may be acknowledged. Safe from any thread.
+     *
+     * @return durable position.
+     */
+    public long durablePosition()
+    {
+        return durablePosition;
+    }
+
+    /** @return epoch of the last frame, 0 when the log is empty. Appender thread only. */
+    public long lastEpoch()
+    {
+        return lastEpoch;
+    }
+
+    /** @return timestamp of the last frame, 0 when the log is empty. Appender thread only. */
+    public long lastTimestampNs()
+    {
+        return lastTimestampNs;
+    }
+
+    /** @return stream index; owned by the appender thread. */
+    public StreamIndex streamIndex()
+    {
+        return streamIndex;
+    }
+
+    /** @return number of segment files. */
+    public int segmentCount()
+    {
+        return segments.length;
+    }
+
+    /**
+     * Cut the log back to a group boundary, crash-safely: an intent file is written first, so a crash mid-way is
+     * completed on the next open. Copies of the cut bytes are kept under {@code truncated/}. No reader may be
+     * in use past the position. Appender thread only.
+     *
+     * @param position a position at the end of a group (a frame boundary after a frame that ends its group).
+     */
+    public void truncate(final long position)
+    {
+        ensureWritable();
+        appender.flush();
+        final long end = appender.position();
+        if (position == end)
+        {
+            return;
+        }
+        if (position > end || position < startPosition())
+        {
+            throw new JournalException("cannot truncate journal " + dir + " to " + position + ": outside [" +
+                startPosition() + ", " + end + "]");
+        }
+        try
+        {
+            final long epochBefore = checkGroupBoundary(position);
+            writeTruncateIntent(position);
+            cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
+            Files.deleteIfExists(dir.resolve(TRUNCATE_INTENT_FILE));
+            fsyncDirectory(dir);
+            afterTruncation(position, epochBefore);
+            LOG.warn("journal {} truncated to position {} (was {}); cut bytes kept in {}",
+                dir, position, end, dir.resolve(TRUNCATED_DIR));
+        }
+        catch (final IOException ex)
+        {
+            throw new JournalException("truncation of journal " + dir + " to " + position + " failed: " + ex, ex);
+        }
+    }
+
+    /**
+     * Flush what the appender holds (if writable) and close every file. Idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        try
+        {
+            if (null != appender)
+            {
+                appender.closeAppender();
+            }
+        }
+        finally
+        {
+            closed = true;
+            try
+            {
+                if (null != lock)
+                {
+                    lock.release();
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // closing the channel releases the lock anyway
+            }
+            closeQuietly(lockChannel);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // package-private plumbing for the appender and readers
+
+    Segment[] segments()
+    {
+        return segments;
+    }
+
+    Segment currentSegment()
+    {
+        return segmentList.get(segmentList.size() - 1);
+    }
+
+    void publishCommitted(final long position)
+    {
+        committedPosition = position;
+    }
+
+    void publishDurable(final long position)
+    {
+        durablePosition = position;
+    }
+
+    void onGroupCommitted(final long epoch, final long timestampNs)
+    {
+        lastEpoch = epoch;
+        lastTimestampNs = timestampNs;
+    }
+
+    boolean isClosed()
+    {
+        return closed;
+    }
+
+    Segment createSegment(final long basePosition, final long epoch) throws IOException
+    {
+        final String name = SegmentHeader.fileName(basePosition);
+        final Path file = dir.resolve(name);
+        if (Files.exists(file))
+        {
+            throw new JournalException("cannot create segment " + file + ": it already exists");
+        }
+        final Path temp = dir.resolve(name + TEMP_SUFFIX);
+        final ByteBuffer header = SegmentHeader.of(ctx.segmentSizeBytes(), basePosition, epoch,
+            System.currentTimeMillis()).encode(checksums);
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
+        {
+            writeFully(channel, header, 0);
+            channel.force(true);
+        }
+        moveAtomically(temp, file);
+        fsyncDirectory(dir);
+        final Segment segment = new Segment(file, basePosition, ctx.segmentSizeBytes());
+        segmentList.add(segment);
+        segments = segmentList.toArray(new Segment[0]);
+        return segment;
+    }
+
+    void rollbackTo(final long position)
+    {
+        // used after a failed write: drop everything after the last committed position
+        try
+        {
+            cutAfter(position, dir.resolve(TORN_DIR), new ArrayList<>());
+            streamIndex.truncate(position);
+            committedPosition = Math.min(committedPosition, position);
+            durablePosition = Math.min(durablePosition, position);
+        }
+        catch (final IOException ex)
+        {
+            throw new JournalException("journal " + dir + ": cannot roll back to position " + position +
+                " after a failed write: " + ex, ex);
+        }
+    }
+
+    private void ensureWritable()
+    {
+        if (closed)
+        {
+            throw new JournalException("journal " + dir + " is closed");
+        }
+        if (null == appender)
+        {
+            throw new JournalException("journal " + dir + " is open read-only");
+        }
+    }
+
+    private void afterTruncation(final long position, final long epochBefore)
+    {
+        streamIndex.truncate(position);
+        committedPosition = position;
+        durablePosition = position;
+        lastEpoch = epochBefore;
+        segments = segmentList.toArray(new Segment[0]);
+        appender.resetTo(position, currentSegment());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // directory, recovery
+
+    private void prepareDirectory() throws IOException
+    {
+        if (!Files.exists(dir))
+        {
+            if (ctx.readOnly())
+            {
+                throw new JournalException("no journal at " + dir + ": the directory does not exist");
+            }
+            Files.createDirectories(dir);
+        }
+        if (!Files.isDirectory(dir))
+        {
+            throw new JournalException(dir + " is not a directory");
+        }
+    }
+
+    private List<Segment> listSegments() throws IOException
+    {
+        final List<Path> files = new ArrayList<>();
+        final List<String> strangers = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir))
+        {
+            for (final Path entry : stream)
+            {
+                final String name = entry.getFileName().toString();
+                if (SegmentHeader.isSegmentFileName(name))
+                {
+                    files.add(entry);
+                }
+                else if (name.startsWith(SegmentHeader.FILE_PREFIX) && name.endsWith(TEMP_SUFFIX))
+                {
+                    // a roll interrupted before its rename: never part of the log
+                    if (!ctx.readOnly())
+                    {
+                        Files.deleteIfExists(entry);
+                    }
+                }
+                else if (!isJournalHousekeeping(name))
+                {
+                    strangers.add(name);
+                }
+            }
+        }
+        if (files.isEmpty() && !strangers.isEmpty())
+        {
+            strangers.sort(null);
+            throw new JournalException(dir + " is not a Keel journal: it holds " +
+                strangers.subList(0, Math.min(5, strangers.size())) + (strangers.size() > 5 ? "..." : "") +
+                " and no segment files");
+        }
+        files.sort(null);
+        final List<Segment> result = new ArrayList<>(files.size());
+        for (final Path file : files)
+        {
+            result.add(new Segment(file, SegmentHeader.basePositionFromFileName(file.getFileName().toString()), 0));
+        }
+        return result;
+    }
+
+    private static boolean isJournalHousekeeping(final String name)
+    {
+        return LOCK_FILE.equals(name) || TORN_DIR.equals(name) || TRUNCATED_DIR.equals(name) ||
+            TRUNCATE_INTENT_FILE.equals(name) || (TRUNCATE_INTENT_FILE + TEMP_SUFFIX).equals(name) ||
+            name.startsWith(".");
+    }
+
+    private RecoveryReport recover() throws IOException
+    {
+        final List<Segment> found = listSegments();
+        if (found.isEmpty())
+        {
+            if (ctx.readOnly())
+            {
+                throw new JournalException("no journal at " + dir + ": it holds no segment files");
+            }
+            createSegment(0, 0);
+            committedPosition = 0;
+            durablePosition = 0;
+            return new RecoveryReport(1, 0, 0, 0, 0, null, -1, null, List.of(), -1);
+        }
+
+        final RecoveryScan scan = new RecoveryScan(streamIndex);
+        final SegmentScanner scanner = new SegmentScanner(ctx.maxFrameLengthBytes(), ctx.readBufferBytes());
+        final List<Segment> valid = new ArrayList<>();
+        final long[] fileLengths = new long[found.size()];
+        long expectedBase = -1;
+        Path tornFile = null;
+        long tornFileOffset = -1;
+        String tornReason = null;
+        int tornSegmentIndex = -1;
+
+        for (int i = 0; i < found.size(); i++)
+        {
+            final Segment named = found.get(i);
+            final boolean last = i == found.size() - 1;
+            try (FileChannel channel = FileChannel.open(named.file, StandardOpenOption.READ))
+            {
+                final long fileLength = channel.size();
+                fileLengths[i] = fileLength;
+                if (fileLength < SegmentHeader.LENGTH)
+                {
+                    if (last && scan.noFramesAfterGroupEnd())
+                    {
+                        // a segment cut inside its header: rolls are atomic (temp + rename), so only damage after
+                        // the rename can do this; nothing in it was ever readable
+                        tornFile = named.file;
+                        tornFileOffset = 0;
+                        tornReason = "segment shorter than its header (" + fileLength + " bytes)";
+                        tornSegmentIndex = i;
+                        break;
+                    }
+                    throw new JournalCorruptedException(named.file, 0,
+                        "segment shorter than its header (" + fileLength + " bytes)");
+                }
+                final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
+                FileChannelUtil.readFully(channel, headerBytes, 0);
+                headerBytes.flip();
+                final SegmentHeader header = SegmentHeader.decode(named.file, headerBytes, checksums);
+                if (header.basePosition != named.basePosition)
+                {
+                    throw new JournalCorruptedException(named.file, SegmentHeader.BASE_POSITION_OFFSET,
+                        "header base position " + header.basePosition + " does not match the file name");
+                }
+                if (fileLength > header.segmentSizeBytes)
+                {
+                    throw new JournalException("segment " + named.file + " is " + fileLength +
+                        " bytes, larger than its segment size " + header.segmentSizeBytes +
+                        ": not written by Keel, or damaged");
+                }
+                if (expectedBase >= 0 && header.basePosition != expectedBase)
+                {
+                    throw new JournalCorruptedException(named.file, SegmentHeader.BASE_POSITION_OFFSET,
+                        "base position " + header.basePosition + " does not follow the previous segment's end " +
+                            expectedBase);
+                }
+                final Segment segment = new Segment(named.file, header.basePosition, header.segmentSizeBytes);
+                final SegmentScanner.Result result = scanner.scan(channel, segment, fileLength, scan);
+                if (scan.violation != null)
+                {
+                    throw new JournalCorruptedException(named.file, scan.violationOffset, scan.violation);
+                }
+                valid.add(segment);
+                expectedBase = segment.positionAt(result.validEndOffset);
+                if (!result.clean())
+                {
+                    final long validAfter = scanner.findValidFrameAfter(channel, segment, result.badOffset, fileLength);
+                    if (validAfter >= 0)
+                    {
+                        throw new JournalCorruptedException(named.file, result.badOffset, result.badReason +
+                            "; a valid frame follows at offset " + validAfter);
+                    }
+                    final int laterWithFrames = firstLaterSegmentWithFrames(found, i + 1, scanner);
+                    if (laterWithFrames >= 0)
+                    {
+                        throw new JournalCorruptedException(named.file, result.badOffset, result.badReason +
+                            "; valid frames follow in " + found.get(laterWithFrames).file);
+                    }
+                    tornFile = named.file;
+                    tornFileOffset = result.badOffset;
+                    tornReason = result.badReason;
+                    tornSegmentIndex = i + 1;
+                    break;
+                }
+            }
+        }
+
+        final long groupEnd = valid.isEmpty() ? found.get(0).basePosition : scan.groupEndOr(valid.get(0).basePosition);
+        final long physicalEnd = expectedBase < 0 ? groupEnd : expectedBase;
+        long tornBytes = 0;
+        if (tornFile != null || physicalEnd > groupEnd)
+        {
+            tornBytes = tornBytesFrom(groupEnd, valid, found, fileLengths);
+            if (null == tornFile)
+            {
+                final int index = Segment.indexOf(valid.toArray(new Segment[0]), groupEnd);
+                tornFile = valid.get(index).file;
+                tornFileOffset = valid.get(index).fileOffset(groupEnd);
+                tornReason = "last group incomplete (no end-of-group frame)";
+            }
+        }
+
+        final List<Path> sideFiles = new ArrayList<>();
+        segmentList.clear();
+        if (ctx.readOnly())
+        {
+            segmentList.addAll(valid);
+        }
+        else
+        {
+            segmentList.addAll(valid);
+            if (tornBytes > 0 || tornSegmentIndex >= 0)
+            {
+                // segments wholly beyond the valid ones (damaged header, or nothing valid) go aside first
+                for (int i = found.size() - 1; i >= valid.size(); i--)
+                {
+                    sideFiles.add(moveAside(found.get(i).file, dir.resolve(TORN_DIR)));
+                }
+                fsyncDirectory(dir);
+                if (segmentList.isEmpty())
+                {
+                    createSegment(groupEnd, 0);
+                }
+                cutAfter(groupEnd, dir.resolve(TORN_DIR), sideFiles);
+            }
+        }
+        if (segmentList.isEmpty())
+        {
+            // read-only view of a journal whose only segment is torn inside its header
+            throw new JournalException("journal " + dir + " holds no readable segment: " + tornFile + " " +
+                tornReason);
+        }
+        segments = segmentList.toArray(new Segment[0]);
+        lastEpoch = scan.lastGroupEpoch;
+        lastTimestampNs = scan.lastGroupTimestampNs;
+        committedPosition = groupEnd;
+        durablePosition = groupEnd;
+
+        long completedTruncation = -1;
+        final long intent = readTruncateIntent();
+        if (intent >= 0)
+        {
+            if (ctx.readOnly())
+            {
+                throw new JournalException("journal " + dir + " has an interrupted truncation to position " +
+                    intent + "; open it for writing once to complete it");
+            }
+            if (intent < groupEnd)
+            {
+                final long epochBefore = checkGroupBoundary(intent);
+                cutAfter(intent, dir.resolve(TRUNCATED_DIR), sideFiles);
+                streamIndex.truncate(intent);
+                committedPosition = intent;
+                durablePosition = intent;
+                lastEpoch = epochBefore;
+                segments = segmentList.toArray(new Segment[0]);
+            }
+            Files.deleteIfExists(dir.resolve(TRUNCATE_INTENT_FILE));
+            fsyncDirectory(dir);
+            completedTruncation = intent;
+            LOG.warn("journal {}: completed an interrupted truncation to position {}", dir, intent);
+        }
+
+        return new RecoveryReport(segmentList.size(),
+            completedTruncation >= 0 ? countFrames(committedPosition) : scan.framesThroughGroupEnd,
+            segments[0].basePosition, committedPosition, tornBytes, tornFile, tornFileOffset, tornReason, sideFiles,
+            completedTruncation);
+    }
+
+    private long countFrames(final long end)
+    {
+        final long[] count = new long[1];
+        try (JournalReader reader = new JournalReader(this, startPosition(), ctx.readBufferBytes(),
+            ctx.maxFrameLengthBytes()))
+        {
+            while (reader.position() < end && reader.poll(frame -> count[0]++, Integer.MAX_VALUE) > 0)
+            {
+                // counting
+            }
+        }
+        return count[0];
+    }
+
+    private long tornBytesFrom(
+        final long groupEnd, final List<Segment> valid, final List<Segment> found, final long[] fileLengths)
+    {
+        long bytes = 0;
+        for (int i = 0; i < found.size(); i++)
+        {
+            if (i < valid.size())
+            {
+                final Segment segment = valid.get(i);
+                final long cutOffset = Math.max(SegmentHeader.LENGTH, segment.fileOffset(Math.max(groupEnd,
+                    segment.basePosition)));
+                bytes += Math.max(0, fileLengths[i] - cutOffset);
+            }
+            else
+            {
+                bytes += fileLengths[i];
+            }
+        }
+        return bytes;
+    }
+
+    private int firstLaterSegmentWithFrames(final List<Segment> found, final int from, final SegmentScanner scanner)
+        throws IOException
+    {
+        for (int i = from; i < found.size(); i++)
+        {
+            final Segment named = found.get(i);
+            try (FileChannel channel = FileChannel.open(named.file, StandardOpenOption.READ))
+            {
+                final long length = channel.size();
+                if (length <= SegmentHeader.LENGTH)
+                {
+                    continue;
+                }
+                final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
+                FileChannelUtil.readFully(channel, headerBytes, 0);
+                headerBytes.flip();
+                final SegmentHeader header;
+                try
+                {
+                    header = SegmentHeader.decode(named.file, headerBytes, checksums);
+                }
+                catch (final JournalException ex)
+                {
+                    continue;
+                }
+                final Segment segment = new Segment(named.file, header.basePosition, header.segmentSizeBytes);
+                if (null == scanner.check(segment, SegmentHeader.LENGTH, length) ||
+                    scanner.findValidFrameAfter(channel, segment, SegmentHeader.LENGTH, length) >= 0)
+                {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Remove everything after a position: later segments are moved into sideDir, the segment holding the
+     * position is cut there with a copy of the cut bytes in sideDir. Works from the last segment backwards, so a
+     * crash leaves a longer log, never a hole; the caller's intent file makes it complete on the next open.
+     */
+    private void cutAfter(final long position, final Path sideDir, final List<Path> sideFiles) throws IOException
+    {
+        for (int i = segmentList.size() - 1; i >= 0; i--)
+        {
+            final Segment segment = segmentList.get(i);
+            if (segment.basePosition > position)
+            {
+                sideFiles.add(moveAside(segment.file, sideDir));
+                segmentList.remove(i);
+                continue;
+            }
+            final long cutOffset = segment.fileOffset(position);
+            try (FileChannel channel = FileChannel.open(segment.file, StandardOpenOption.READ,
+                StandardOpenOption.WRITE))
+            {
+                final long length = channel.size();
+                if (length > cutOffset)
+                {
+                    Files.createDirectories(sideDir);
+                    final Path side = uniqueSideFile(sideDir, segment.file.getFileName() + "." + cutOffset);
+                    try (FileChannel out = FileChannel.open(side, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE))
+                    {
+                        long copied = 0;
+                        while (copied < length - cutOffset)
+                        {
+                            copied += channel.transferTo(cutOffset + copied, length - cutOffset - copied, out);
+                        }
+                        out.force(true);
+                    }
+                    sideFiles.add(side);
+                    channel.truncate(cutOffset);
+                    channel.force(true);
+                }
+            }
+            break;
+        }
+        fsyncDirectory(dir);
+        segments = segmentList.toArray(new Segment[0]);
+    }
+
+    private Path moveAside(final Path file, final Path sideDir) throws IOException
+    {
+        Files.createDirectories(sideDir);
+        final Path target = uniqueSideFile(sideDir, file.getFileName().toString());
+        Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+        return target;
+    }
+
+    private static Path uniqueSideFile(final Path sideDir, final String name)
+    {
+        Path candidate = sideDir.resolve(name);
+        for (int i = 1; Files.exists(candidate); i++)
+        {
+            candidate = sideDir.resolve(name + "." + i);
+        }
+        return candidate;
+    }
+
+    /**
+     * Check that a position is the end of a whole group in the log and return the epoch of the frame before it.
+     */
+    private long checkGroupBoundary(final long position) throws IOException
+    {
+        final long start = startPosition();
+        if (position == start)
+        {
+            return 0;
+        }
+        final long[] previous = { -1, 0, 0 }; // end position of previous frame, its flags, its epoch
+        final SegmentScanner scanner = new SegmentScanner(ctx.maxFrameLengthBytes(), ctx.readBufferBytes());
+        final Segment[] all = segmentList.toArray(new Segment[0]);
+        int index = Segment.indexOf(all, position);
+        if (all[index].basePosition == position && index > 0)
+        {
+            index--; // the frame before the position is in the previous segment
+        }
+        final Segment segment = all[index];
+        try (FileChannel channel = FileChannel.open(segment.file, StandardOpenOption.READ))
+        {
+            final long limit = Math.min(channel.size(), segment.fileOffset(position));
+            scanner.scan(channel, segment, limit, (s, offset, frame) ->
+            {
+                previous[0] = frame.nextPosition();
+                previous[1] = frame.flags();
+                previous[2] = frame.epoch();
+            });
+        }
+        if (previous[0] != position)
+        {
+            throw new JournalException("position " + position + " is not a frame boundary in journal " + dir);
+        }
+        if ((previous[1] & FrameDescriptor.FLAG_END_OF_GROUP) == 0)
+        {
+            throw new JournalException("position " + position + " is inside a group in journal " + dir +
+                ": truncate only at the end of a group");
+        }
+        return previous[2];
+    }
+
+    private void writeTruncateIntent(final long position) throws IOException
+    {
+        final ByteBuffer bytes = ByteBuffer.allocateDirect(20);
+        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        buffer.putLong(0, INTENT_MAGIC, FrameDescriptor.BYTE_ORDER);
+        buffer.putLong(8, position, FrameDescriptor.BYTE_ORDER);
+        buffer.putInt(16, checksums.crc32c(bytes, 0, 16), FrameDescriptor.BYTE_ORDER);
+        final Path temp = dir.resolve(TRUNCATE_INTENT_FILE + TEMP_SUFFIX);
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
+        {
+            writeFully(channel, bytes, 0);
+            channel.force(true);
+        }
+        moveAtomically(temp, dir.resolve(TRUNCATE_INTENT_FILE));
+        fsyncDirectory(dir);
+    }
+
+    private long readTruncateIntent() throws IOException
+    {
+        final Path file = dir.resolve(TRUNCATE_INTENT_FILE);
+        if (!ctx.readOnly())
+        {
+            Files.deleteIfExists(dir.resolve(TRUNCATE_INTENT_FILE + TEMP_SUFFIX));
+        }
+        final byte[] content;
+        try
+        {
+            content = Files.readAllBytes(file);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            return -1;
+        }
+        final ByteBuffer bytes = ByteBuffer.allocateDirect(20);
+        if (content.length != 20)
+        {
+            throw new JournalCorruptedException(file, 0, "truncate intent of " + content.length +
+                " bytes, expected 20");
+        }
+        bytes.put(content).flip();
+        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        if (buffer.getLong(0, FrameDescriptor.BYTE_ORDER) != INTENT_MAGIC ||
+            buffer.getInt(16, FrameDescriptor.BYTE_ORDER) != checksums.crc32c(bytes, 0, 16))
+        {
+            throw new JournalCorruptedException(file, 0, "truncate intent fails its checksum");
+        }
+        return buffer.getLong(8, FrameDescriptor.BYTE_ORDER);
+    }
+
+    static void writeFully(final FileChannel channel, final ByteBuffer bytes, final long fileOffset) throws IOException
+    {
+        FileChannelUtil.writeFully(channel, bytes, fileOffset);
+    }
+
+    static void fsyncDirectory(final Path dir) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ))
+        {
+            channel.force(true);
+        }
+    }
+
+    static void moveAtomically(final Path from, final Path to) throws IOException
+    {
+        try
+        {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        }
+        catch (final AtomicMoveNotSupportedException ex)
+        {
+            throw new JournalException("the file system of " + to.getParent() +
+                " cannot rename atomically; Keel needs it for crash safety", ex);
+        }
+    }
+
+    static void closeQuietly(final AutoCloseable closeable)
+    {
+        if (null != closeable)
+        {
+            try
+            {
+                closeable.close();
+            }
+            catch (final Exception ignore)
+            {
+                // best effort on an error path
+            }
+        }
+    }
+
+    /**
+     * Tracks groups while recovery scans: index entries of a group are added once its end is seen, so the index
+     * holds whole groups only. Invariants (epochs non-decreasing, stream versions contiguous) are checked here:
+     * a frame with a valid checksum that breaks one is corruption, not a torn tail.
+     */
+    private static final class RecoveryScan implements SegmentScanner.Visitor
+    {
+        private final StreamIndex index;
+        private long[] pending = new long[4 * 16]; // streamId, version, position, timestamp per frame
+        private int pendingFrames;
+        private long groupEnd = -1;
+        private long framesThroughGroupEnd;
+        private long framesSeen;
+        private long lastEpochSeen;
+        private long lastGroupEpoch;
+        private long lastGroupTimestampNs;
+        private String violation;
+        private long violationOffset;
+
+        RecoveryScan(final StreamIndex index)
+        {
+            this.index = index;
+        }
+
+        @Override
+        public void onFrame(final Segment segment, final long fileOffset, final JournalFrame frame)
+        {
+            if (null != violation)
+            {
+                return;
+            }
+            framesSeen++;
+            final long epoch = frame.epoch();
+            if (epoch < lastEpochSeen)
+            {
+                violation = "epoch " + epoch + " after epoch " + lastEpochSeen;
+                violationOffset = fileOffset;
+                return;
+            }
+            lastEpochSeen = epoch;
+            if (frame.streamId() != FrameDescriptor.NO_STREAM)
+            {
+                if (pendingFrames * 4 + 4 > pending.length)
+                {
+                    pending = Arrays.copyOf(pending, pending.length * 2);
+                }
+                final int i = pendingFrames * 4;
+                pending[i] = frame.streamId();
+                pending[i + 1] = frame.streamVersion();
+                pending[i + 2] = frame.position();
+                pending[i + 3] = frame.timestampNs();
+                pendingFrames++;
+            }
+            if (frame.isEndOfGroup())
+            {
+                for (int p = 0; p < pendingFrames; p++)
+                {
+                    final int i = p * 4;
+                    try
+                    {
+                        index.add(pending[i], pending[i + 1], pending[i + 2], pending[i + 3]);
+                    }
+                    catch (final IllegalStateException ex)
+                    {
+                        violation = ex.getMessage();
+                        violationOffset = fileOffset;
+                        return;
+                    }
+                }
+                pendingFrames = 0;
+                groupEnd = frame.nextPosition();
+                framesThroughGroupEnd = framesSeen;
+                lastGroupEpoch = epoch;
+                lastGroupTimestampNs = frame.timestampNs();
+            }
+        }
+
+        boolean noFramesAfterGroupEnd()
+        {
+            return framesSeen == framesThroughGroupEnd;
+        }
+
+        long groupEndOr(final long dflt)
+        {
+            return groupEnd < 0 ? dflt : groupEnd;
+        }
+    }
+}
