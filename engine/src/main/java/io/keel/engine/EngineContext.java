@@ -57,7 +57,7 @@ public final class EngineContext
     private int ringSize = Integer.getInteger(RING_SIZE_PROP, RING_SIZE_DEFAULT);
     private String idleStrategyName = System.getProperty(IDLE_STRATEGY_PROP, "backoff");
     private IdleStrategy idleStrategy;
-    private int maxBatchSize = Integer.getInteger(MAX_BATCH_PROP, MAX_BATCH_DEFAULT);
+    private int maxBatchSize = Integer.getInteger(MAX_BATCH_PROP, 0);
     private int maxPendingResponses = Integer.getInteger(MAX_PENDING_RESPONSES_PROP, 0);
     private int idempotencyWindow = Integer.getInteger(IDEMPOTENCY_WINDOW_PROP, IDEMPOTENCY_WINDOW_DEFAULT);
     private int maxCommandLengthBytes = Integer.getInteger(MAX_COMMAND_LENGTH_PROP, MAX_COMMAND_LENGTH_DEFAULT);
@@ -104,6 +104,10 @@ public final class EngineContext
         if (null == idleStrategy)
         {
             idleStrategy = idleStrategy(idleStrategyName);
+        }
+        if (0 == maxBatchSize)
+        {
+            maxBatchSize = Math.min(ringSize, MAX_BATCH_DEFAULT);
         }
         if (maxBatchSize < 1 || maxBatchSize > ringSize)
         {
@@ -296,7 +300,7 @@ public final class EngineContext
     }
 
     /**
-     * @param maxBatchSize most commands between two journal flushes.
+     * @param maxBatchSize most commands between two journal flushes (0 = min(ringSize, 2048)).
      * @return this.
      */
     public EngineContext maxBatchSize(final int maxBatchSize)
