@@ -242,7 +242,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private void loadSnapshot(final ByteBuffer payload)
     {
         clearState();
-        final Bytes<ByteBuffer> in = Bytes.wrapForRead(payload.duplicate());
+        // copy to the heap: Chronicle would try to free a wrapped direct buffer it does not own
+        final byte[] copy = new byte[payload.remaining()];
+        payload.duplicate().get(copy);
+        final Bytes<byte[]> in = Bytes.wrapForRead(copy);
         try
         {
             if (in.readRemaining() < 8 || in.readInt() != SNAPSHOT_MAGIC)
