@@ -75,6 +75,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final UnsafeBuffer eventReadView;
     private final int eventReadCapacity;
     private final Bytes<ByteBuffer> snapshotBytes = Bytes.elasticByteBuffer(64 * 1024);
+    private final UnsafeBuffer windowView = new UnsafeBuffer(0, 0);
     private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
     private final List<CompletableFuture<Long>> snapshotRequests = new ArrayList<>();
     private final List<Consumer<BusinessLogic>> controls = new ArrayList<>();
@@ -278,7 +279,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 in.readLimit(limit);
                 aggregates.put(streamId, aggregate);
             }
-            window.readFrom(in);
+            in.readSkip(window.readFrom(new UnsafeBuffer(copy), (int)in.readPosition()));
             if (in.readRemaining() != 0)
             {
                 throw new IllegalArgumentException(in.readRemaining() + " trailing bytes");
@@ -765,7 +766,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             it.getValue().writeMarshallable(out);
             out.writeInt(lengthAt, (int)(out.writePosition() - lengthAt - 4));
         }
-        window.writeTo(out);
+        final long windowAt = out.writePosition();
+        out.ensureCapacity(windowAt + window.maxSnapshotLength());
+        windowView.wrap(out.addressForWrite(windowAt), (int)(out.realCapacity() - windowAt));
+        out.writeSkip(window.writeTo(windowView, 0));
         final int length = (int)out.writePosition();
         final ByteBuffer bytes = out.underlyingObject().duplicate();
         bytes.limit(length).position(0);
