@@ -324,6 +324,11 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 endOfBatch();
             }
         }
+        else if (pending.size() > 0)
+        {
+            // answers wait for a position that became durable (or, with replication, acknowledged) since
+            work += pending.release(journal.durablePosition(), result, errors);
+        }
         work += runControls();
         work += snapshotIfDue();
         return work;
@@ -789,20 +794,31 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         snapshotInFlight.set(true);
         snapshotWriter.execute(() ->
         {
+            Throwable failure = null;
             try
             {
                 snapshotStore.write(logPosition, bytes);
                 counters.snapshots.incrementAndGet();
-                done.forEach(f -> f.complete(logPosition));
             }
             catch (final Throwable ex)
             {
                 errors.record(ex);
-                done.forEach(f -> f.completeExceptionally(ex));
+                failure = ex;
             }
             finally
             {
-                snapshotInFlight.set(false);
+                snapshotInFlight.set(false); // before answering: whoever waits may take the next one at once
+            }
+            for (final CompletableFuture<Long> request : done)
+            {
+                if (null == failure)
+                {
+                    request.complete(logPosition);
+                }
+                else
+                {
+                    request.completeExceptionally(failure);
+                }
             }
         });
         return true;

@@ -144,6 +144,13 @@ public final class EngineContext
             throw new IllegalArgumentException(MAX_EVENT_BYTES_PER_COMMAND_PROP + " (maxEventBytesPerCommand) = " +
                 maxEventBytesPerCommand + " must be in [8, 64 MiB]");
         }
+        final int maxPayload = journalContext.maxFrameLengthBytes() - io.keel.journal.FrameDescriptor.HEADER_LENGTH;
+        if (maxEventBytesPerCommand > maxPayload)
+        {
+            throw new IllegalArgumentException(MAX_EVENT_BYTES_PER_COMMAND_PROP + " (maxEventBytesPerCommand) = " +
+                maxEventBytesPerCommand + " must fit one journal frame payload (" + maxPayload + " bytes, from " +
+                JournalContext.MAX_FRAME_LENGTH_PROP + ")");
+        }
         if (snapshotEveryEvents < 0)
         {
             throw new IllegalArgumentException(SNAPSHOT_EVERY_EVENTS_PROP + " (snapshotEveryEvents) = " +
