@@ -155,6 +155,8 @@ public final class JournalAppender
 
         final int offset = stagedLength;
         final long position = position();
+        // zero the alignment padding now (the payload overwrites its part); avoids a setMemory call per frame
+        staging.putLong(offset + alignedLength - FRAME_ALIGNMENT, 0L);
         staging.putInt(offset + LENGTH_OFFSET, 0, BYTE_ORDER);
         staging.putLong(offset + POSITION_OFFSET, position, BYTE_ORDER);
         staging.putLong(offset + EPOCH_OFFSET, epoch, BYTE_ORDER);
@@ -193,7 +195,6 @@ public final class JournalAppender
         final int offset = claimedOffset;
         final int frameLength = HEADER_LENGTH + claimedPayloadLength;
         final int alignedLength = alignedFrameLength(claimedPayloadLength);
-        staging.setMemory(offset + frameLength, alignedLength - frameLength, (byte)0);
         staging.putInt(offset + LENGTH_OFFSET, frameLength, BYTE_ORDER);
         staging.putShort(offset + FLAGS_OFFSET, endOfGroup ? FLAG_END_OF_GROUP : 0, BYTE_ORDER);
         staging.putInt(offset + CRC_OFFSET, checksums.frameCrc(stagingBytes, offset, frameLength), BYTE_ORDER);
