@@ -61,6 +61,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final EpochNanoClock clock;
     private final EngineCounters counters;
     private final EngineErrors errors;
+    private final java.util.function.LongUnaryOperator releaseGate;
 
     private final Long2ObjectHashMap<Aggregate> aggregates = new Long2ObjectHashMap<>();
     private final Decision decision;
@@ -115,6 +116,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         this.clock = ctx.clock();
         this.counters = counters;
         this.errors = errors;
+        this.releaseGate = ctx.releaseGate();
         this.snapshotStore = snapshotStore;
         this.snapshotWriter = snapshotWriter;
 
@@ -306,9 +308,9 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             return drainAfterFailure();
         }
         int work = 0;
+        batchCount = 0;
         if (pending.remaining() >= maxBatchSize)
         {
-            batchCount = 0;
             try
             {
                 poller.poll(this);
@@ -324,10 +326,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 endOfBatch();
             }
         }
-        else if (pending.size() > 0)
+        if (0 == batchCount && pending.size() > 0)
         {
             // answers wait for a position that became durable (or, with replication, acknowledged) since
-            work += pending.release(journal.durablePosition(), result, errors);
+            work += pending.release(releasePosition(journal.durablePosition()), result, errors);
         }
         work += runControls();
         work += snapshotIfDue();
@@ -385,7 +387,13 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             return;
         }
         counters.durablePosition.lazySet(durable);
-        pending.release(durable, result, errors);
+        pending.release(releasePosition(durable), result, errors);
+    }
+
+    private long releasePosition(final long durable)
+    {
+        final long gated = releaseGate.applyAsLong(durable);
+        return Math.min(gated, durable);
     }
 
     // ------------------------------------------------------------------------------------------------ one command
@@ -841,7 +849,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             {
                 final long durable = appender.flush();
                 counters.durablePosition.lazySet(durable);
-                pending.release(durable, result, errors);
+                pending.release(releasePosition(durable), result, errors);
                 if (ctx.snapshotOnClose() && null != snapshotStore && !snapshotInFlight.get())
                 {
                     takeSnapshot();
