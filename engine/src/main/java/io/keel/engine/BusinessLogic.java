@@ -75,7 +75,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final Bytes<Void> eventReadBytes;
     private final UnsafeBuffer eventReadView;
     private final int eventReadCapacity;
-    private final Bytes<ByteBuffer> snapshotBytes = Bytes.elasticByteBuffer(64 * 1024);
+    private final Bytes<ByteBuffer> snapshotBytes;
     private final UnsafeBuffer windowView = new UnsafeBuffer(0, 0);
     private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
     private final List<CompletableFuture<Long>> snapshotRequests = new ArrayList<>();
@@ -133,6 +133,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         eventReadBytes = Bytes.allocateDirect(eventReadCapacity);
         eventReadBytes.singleThreadedCheckDisabled(true);
         eventReadView = new UnsafeBuffer(eventReadBytes.addressForRead(0), eventReadCapacity);
+        // sized up front for a full idempotency window plus room for aggregates: the first snapshot then
+        // neither grows the buffer nor faults its pages in while the business thread waits
+        final long windowBytes = (long)ctx.idempotencyWindow() * 56 + (1 << 20);
+        snapshotBytes = Bytes.elasticByteBuffer((int)Math.min(windowBytes, 256L << 20));
         snapshotBytes.singleThreadedCheckDisabled(true);
         lastTimestampNs = journal.lastTimestampNs();
         if (epoch < journal.lastEpoch())

@@ -173,9 +173,9 @@ public final class EngineDemo
         return new EngineContext()
             .domain(Ledger.domain())
             .ringSize(1 << 14)
-            .idempotencyWindow(1 << 20)
             .idleStrategyName(idle)
             .snapshotDir(snapshots)
+            .snapshotIntervalNs(TimeUnit.SECONDS.toNanos(1))
             .journalContext(new JournalContext().dir(dir.resolve("ledger")).durability(fsync));
     }
 
@@ -200,8 +200,9 @@ public final class EngineDemo
             latency(engine, commandId);
 
             final long snapshotPosition = engine.snapshot().get(30, TimeUnit.SECONDS);
-            facts.add(String.format("snapshot of %d accounts + idempotency window: %,d bytes at position %,d; " +
-                "business-thread pause %,d us (max of all snapshots %,d us)", accounts,
+            facts.add(String.format("snapshots (every second under load, and on demand): %d taken; the last, of %d " +
+                "accounts + %,d remembered commands, is %,d bytes at position %,d; business-thread pause %,d us " +
+                "(longest %,d us)", engine.counters().snapshots(), accounts, engine.context().idempotencyWindow(),
                 engine.counters().snapshotBytesLast(), snapshotPosition, engine.counters().snapshotPauseNsLast() / 1000,
                 engine.counters().snapshotPauseNsMax() / 1000));
 
