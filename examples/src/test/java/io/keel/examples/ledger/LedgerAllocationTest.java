@@ -104,8 +104,13 @@ class LedgerAllocationTest
 
     private void resend(final Engine engine, final long commandId, final Command command)
     {
+        final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
         while (engine.trySubmit(1, commandId, command, handler) != Engine.Submit.SUBMITTED)
         {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("ring stayed full for 20 s: " + engine.failure());
+            }
             Thread.onSpinWait();
         }
     }
