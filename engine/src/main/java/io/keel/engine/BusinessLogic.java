@@ -918,11 +918,6 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         return streams;
     }
 
-    IdempotencyWindow window()
-    {
-        return window;
-    }
-
     /**
      * Raised on the business thread when the journal and state can no longer be kept in step.
      */
