@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     version = "keel 0.1.0",
     description = "Keel: a replicated single-writer command engine.",
     subcommands = {
+        JournalCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class KeelCli implements Runnable
@@ -32,6 +33,9 @@ public final class KeelCli implements Runnable
      */
     public static void main(final String[] args)
     {
+        // belt and braces with the excluded chronicle-analytics jar: Chronicle must never phone home
+        System.setProperty("chronicle.analytics.disable", "true");
+        System.setProperty("chronicle.disk.monitor.disable", "true");
         System.exit(newCommandLine().execute(args));
     }
 

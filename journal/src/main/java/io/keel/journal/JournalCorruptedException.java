@@ -12,6 +12,7 @@ public final class JournalCorruptedException extends JournalException
 
     private final transient Path file;
     private final long fileOffset;
+    private final String reason;
 
     /**
      * @param file       segment file holding the damage.
@@ -25,6 +26,13 @@ public final class JournalCorruptedException extends JournalException
             (file.getParent() == null ? "." : file.getParent()) + "` for a full report)");
         this.file = file;
         this.fileOffset = fileOffset;
+        this.reason = reason;
+    }
+
+    /** @return what is wrong at {@link #fileOffset()}. */
+    public String reason()
+    {
+        return reason;
     }
 
     /** @return the damaged segment file. */
