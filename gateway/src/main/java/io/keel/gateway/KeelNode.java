@@ -332,7 +332,7 @@ public final class KeelNode implements AutoCloseable
      * small machines), the given idle strategy, its directory deleted on start and on shutdown.
      *
      * @param dir  driver directory.
-     * @param idle engine idle strategy name (busy-spin, yield, backoff).
+     * @param idle idle strategy name (spin, yield, backoff).
      * @return the context.
      */
     public static MediaDriver.Context driverContext(final String dir, final String idle)
@@ -340,7 +340,7 @@ public final class KeelNode implements AutoCloseable
         return new MediaDriver.Context()
             .aeronDirectoryName(dir)
             .threadingMode(ThreadingMode.SHARED)
-            .sharedIdleStrategy(EngineContext.idleStrategy(idle))
+            .sharedIdleStrategy(EngineContext.idleStrategy(Context.engineIdleName(idle)))
             .dirDeleteOnStart(true)
             .dirDeleteOnShutdown(true)
             .termBufferSparseFile(true)
