@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
     description = "Keel: a replicated single-writer command engine.",
     subcommands = {
         JournalCommand.class,
+        NodeCommand.class,
+        DriverCommand.class,
+        BankCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class KeelCli implements Runnable
