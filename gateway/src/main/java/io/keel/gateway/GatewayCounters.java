@@ -22,6 +22,7 @@ public final class GatewayCounters implements AutoCloseable
     public static final String LABEL_PREFIX = "keel-gateway ";
 
     private final List<Counter> all = new ArrayList<>();
+    private final List<String> names = new ArrayList<>();
     final AtomicCounter sessionsOpened;
     final AtomicCounter sessionsClosed;
     final AtomicCounter sessionsTimedOut;
@@ -81,6 +82,7 @@ public final class GatewayCounters implements AutoCloseable
     {
         final Counter counter = aeron.addCounter(TYPE_ID, LABEL_PREFIX + memberId + ": " + name);
         all.add(counter);
+        names.add(name);
         return counter;
     }
 
@@ -109,18 +111,13 @@ public final class GatewayCounters implements AutoCloseable
     public String toString()
     {
         final StringBuilder text = new StringBuilder();
-        for (final Counter counter : all)
+        for (int i = 0; i < all.size(); i++)
         {
-            if (counter.isClosed())
-            {
-                continue;
-            }
-            final long value = counter.get();
+            final Counter counter = all.get(i);
+            final long value = counter.isClosed() ? 0 : counter.get();
             if (value != 0)
             {
-                final String label = counter.label();
-                text.append(text.length() == 0 ? "" : ", ").append(label.substring(label.indexOf(": ") + 2))
-                    .append('=').append(value);
+                text.append(text.length() == 0 ? "" : ", ").append(names.get(i)).append('=').append(value);
             }
         }
         return text.toString();
