@@ -42,7 +42,10 @@ public final class KeelCli implements Runnable
         System.exit(newCommandLine().execute(args));
     }
 
-    static CommandLine newCommandLine()
+    /**
+     * @return the command line, for running commands in-process (tests, tools).
+     */
+    public static CommandLine newCommandLine()
     {
         return new CommandLine(new KeelCli());
     }
