@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         NodeCommand.class,
         DriverCommand.class,
         BankCommand.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class KeelCli implements Runnable

@@ -155,6 +155,8 @@ public final class JournalAppender
 
         final int offset = stagedLength;
         final long position = position();
+        // zero the alignment padding now (the payload overwrites its part); avoids a setMemory call per frame
+        staging.putLong(offset + alignedLength - FRAME_ALIGNMENT, 0L);
         staging.putInt(offset + LENGTH_OFFSET, 0, BYTE_ORDER);
         staging.putLong(offset + POSITION_OFFSET, position, BYTE_ORDER);
         staging.putLong(offset + EPOCH_OFFSET, epoch, BYTE_ORDER);
@@ -193,7 +195,6 @@ public final class JournalAppender
         final int offset = claimedOffset;
         final int frameLength = HEADER_LENGTH + claimedPayloadLength;
         final int alignedLength = alignedFrameLength(claimedPayloadLength);
-        staging.setMemory(offset + frameLength, alignedLength - frameLength, (byte)0);
         staging.putInt(offset + LENGTH_OFFSET, frameLength, BYTE_ORDER);
         staging.putShort(offset + FLAGS_OFFSET, endOfGroup ? FLAG_END_OF_GROUP : 0, BYTE_ORDER);
         staging.putInt(offset + CRC_OFFSET, checksums.frameCrc(stagingBytes, offset, frameLength), BYTE_ORDER);
@@ -405,15 +406,37 @@ public final class JournalAppender
                 channel.force(false);
                 unsynced = false;
             }
+        }
+        catch (final IOException ex)
+        {
+            failed = true;
+            throw new JournalException("fsync of " + segment.file + " failed while rolling journal " +
+                journal.dir() + "; durability after position " + journal.durablePosition() + " is unknown, so this " +
+                "journal accepts no more writes: restart to recover", ex);
+        }
+        final Segment next;
+        try
+        {
+            next = journal.createSegment(position(), epoch);
+        }
+        catch (final IOException ex)
+        {
+            // nothing changed: the current segment stays open and the claim can be retried (e.g. once space is
+            // freed on a full disk)
+            throw new JournalException("cannot roll journal " + journal.dir() + " to a new segment at position " +
+                position() + ": " + ex.getMessage() + "; nothing written is affected", ex);
+        }
+        try
+        {
             channel.close();
-            segment = journal.createSegment(position(), epoch);
+            segment = next;
             channel = FileChannel.open(segment.file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         }
         catch (final IOException ex)
         {
             failed = true;
-            throw new JournalException("cannot roll journal " + journal.dir() + " to a new segment at position " +
-                position() + ": " + ex, ex);
+            throw new JournalException("cannot open new segment " + next.file + " of journal " + journal.dir() +
+                ": " + ex, ex);
         }
     }
 

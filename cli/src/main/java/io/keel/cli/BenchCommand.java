@@ -1,0 +1,402 @@
+package io.keel.cli;
+
+import io.keel.perf.AllocationScenario;
+import io.keel.perf.Bench;
+import io.keel.perf.BenchContext;
+import io.keel.perf.Format;
+import io.keel.perf.IdleMode;
+import io.keel.perf.Scenario;
+import io.keel.perf.report.Compare;
+import io.keel.perf.ring.WaitMode;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code keel bench}: the performance suite. {@code quick} and {@code full} run every scenario; a scenario name
+ * runs one; {@code compare} prints ratios between two runs. Results go to {@code perf/results/<time>-<scenario>/}.
+ */
+@Command(
+    name = "bench",
+    description = {
+        "Benchmarks: open-loop latency (coordinated-omission corrected), throughput, side-by-side baselines.",
+        "Each run writes .hgrm, .hlog, summary.json and PNG plots to perf/results/<yyyy-MM-dd-HHmmss>-<scenario>/."
+    },
+    mixinStandardHelpOptions = true,
+    subcommands = {
+        BenchCommand.Quick.class,
+        BenchCommand.Full.class,
+        BenchCommand.Floor.class,
+        BenchCommand.Ring.class,
+        BenchCommand.AeronPingPong.class,
+        BenchCommand.Alloc.class,
+        BenchCommand.JournalBench.class,
+        BenchCommand.CompareRuns.class
+    })
+public final class BenchCommand implements Runnable
+{
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run()
+    {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, alloc or compare");
+    }
+
+    /**
+     * Options shared by every run subcommand; unset options keep the profile's values.
+     */
+    static final class RunOptions
+    {
+        @Option(names = { "--rate", "--rates" }, split = ",", paramLabel = "R",
+            description = "Open-loop rate(s) per second, e.g. 50k or 10k,100k,1M (a sweep). Default: the scenario's.")
+        List<String> rates;
+
+        @Option(names = "--duration", paramLabel = "D", description = "Measured time per latency run: 10, 10s, 500ms, 2m.")
+        String duration;
+
+        @Option(names = "--warmup", paramLabel = "W", description = "Warm-up time per latency run, discarded.")
+        String warmup;
+
+        @Option(names = "--interval", paramLabel = "I", description = "Reporting interval (hlog line, plot point). Default 1s.")
+        String interval;
+
+        @Option(names = "--idle", paramLabel = "yield|backoff|spin",
+            description = "Idle strategy of load threads, echo agents and the media driver. Default yield.")
+        String idle;
+
+        @Option(names = "--wait", paramLabel = "yielding|busy-spin|blocking|sleeping",
+            description = "Disruptor consumer wait strategy. Default yielding.")
+        String wait;
+
+        @Option(names = "--size", paramLabel = "BYTES", description = "Message size for transport scenarios. Default 32.")
+        Integer messageSizeBytes;
+
+        @Option(names = "--ring-size", paramLabel = "N", description = "Ring size and queue capacity (power of two).")
+        Integer ringSize;
+
+        @Option(names = "--iterations", paramLabel = "N", description = "Measured throughput iterations.")
+        Integer iterations;
+
+        @Option(names = "--warmup-iterations", paramLabel = "N", description = "Discarded throughput iterations.")
+        Integer warmupIterations;
+
+        @Option(names = "--iteration-time", paramLabel = "T", description = "Sending time of one throughput iteration.")
+        String iterationTime;
+
+        @Option(names = "--no-throughput", description = "Skip closed-loop throughput runs.")
+        boolean noThroughput;
+
+        @Option(names = "--no-closed-loop", description = "Skip closed-loop (RTT) latency runs.")
+        boolean noClosedLoop;
+
+        @Option(names = "--pong-thread", description = "Aeron: run the echo on its own thread (3 hot threads).")
+        boolean pongThread;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Results folder. Default perf/results.")
+        File out;
+
+        BenchContext applyTo(final BenchContext context)
+        {
+            if (null != rates && !rates.isEmpty())
+            {
+                final long[] values = new long[rates.size()];
+                for (int i = 0; i < values.length; i++)
+                {
+                    values[i] = Format.parseRate(rates.get(i));
+                }
+                context.ratesPerSecond(values);
+            }
+            if (null != duration)
+            {
+                context.durationNs(parseDurationNs(duration, "--duration"));
+            }
+            if (null != warmup)
+            {
+                context.warmupNs(parseDurationNs(warmup, "--warmup"));
+            }
+            if (null != interval)
+            {
+                context.intervalNs(parseDurationNs(interval, "--interval"));
+            }
+            if (null != idle)
+            {
+                context.idleMode(IdleMode.parse(idle));
+            }
+            if (null != wait)
+            {
+                context.waitMode(WaitMode.parse(wait));
+            }
+            if (null != messageSizeBytes)
+            {
+                context.messageSizeBytes(messageSizeBytes);
+            }
+            if (null != ringSize)
+            {
+                context.ringSizeEvents(ringSize);
+            }
+            if (null != iterations)
+            {
+                context.throughputIterations(iterations);
+            }
+            if (null != warmupIterations)
+            {
+                context.throughputWarmupIterations(warmupIterations);
+            }
+            if (null != iterationTime)
+            {
+                context.throughputIterationNs(parseDurationNs(iterationTime, "--iteration-time"));
+            }
+            if (noThroughput)
+            {
+                context.throughput(false);
+            }
+            if (noClosedLoop)
+            {
+                context.closedLoop(false);
+            }
+            if (pongThread)
+            {
+                context.pongThread(true);
+            }
+            if (null != out)
+            {
+                context.outputDirectory(out);
+            }
+            if (context.intervalNs() > context.durationNs())
+            {
+                context.intervalNs(context.durationNs());
+            }
+            return context.conclude();
+        }
+    }
+
+    /**
+     * Parses {@code 10}, {@code 10s}, {@code 500ms}, {@code 2m}, {@code 1.5s}.
+     *
+     * @param text    the duration.
+     * @param setting option name for the error message.
+     * @return nanoseconds.
+     */
+    static long parseDurationNs(final String text, final String setting)
+    {
+        final String t = text.trim().toLowerCase(Locale.ROOT);
+        try
+        {
+            if (t.endsWith("ms"))
+            {
+                return Math.round(Double.parseDouble(t.substring(0, t.length() - 2)) * 1e6);
+            }
+            if (t.endsWith("s"))
+            {
+                return Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1e9);
+            }
+            if (t.endsWith("m"))
+            {
+                return Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60e9);
+            }
+            return Math.round(Double.parseDouble(t) * TimeUnit.SECONDS.toNanos(1));
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(setting + " must look like 10, 10s, 500ms or 2m, was: " + text);
+        }
+    }
+
+    abstract static class RunCommand implements Callable<Integer>
+    {
+        @Mixin
+        RunOptions options = new RunOptions();
+
+        abstract BenchContext profile();
+
+        abstract List<Scenario> scenarios();
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final BenchContext context = options.applyTo(profile());
+            final List<Scenario> scenarios = scenarios();
+            Bench.run(context, scenarios, System.out);
+            int regressions = 0;
+            for (final Scenario scenario : scenarios)
+            {
+                if (scenario instanceof AllocationScenario)
+                {
+                    regressions += ((AllocationScenario)scenario).regressions();
+                }
+            }
+            if (regressions > 0)
+            {
+                System.err.println("keel bench: " + regressions + " allocation-free path(s) allocated");
+                return 1;
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "quick", mixinStandardHelpOptions = true,
+        description = "Every scenario, small (1s warm-up, 3s per latency point): well under five minutes.")
+    static final class Quick extends RunCommand
+    {
+        @Override
+        BenchContext profile()
+        {
+            return BenchContext.quick();
+        }
+
+        @Override
+        List<Scenario> scenarios()
+        {
+            return Bench.scenarios();
+        }
+    }
+
+    @Command(name = "full", mixinStandardHelpOptions = true,
+        description = "Every scenario with rate sweeps (5s warm-up, 20s per latency point): tens of minutes.")
+    static final class Full extends RunCommand
+    {
+        @Override
+        BenchContext profile()
+        {
+            return BenchContext.full();
+        }
+
+        @Override
+        List<Scenario> scenarios()
+        {
+            return Bench.scenarios();
+        }
+    }
+
+    abstract static class SingleScenario extends RunCommand
+    {
+        @Option(names = "--full", description = "Start from the full profile's settings instead of the quick one's.")
+        boolean full;
+
+        abstract String scenarioName();
+
+        @Override
+        BenchContext profile()
+        {
+            return (full ? BenchContext.full() : BenchContext.quick()).profile(full ? "full" : "custom");
+        }
+
+        @Override
+        List<Scenario> scenarios()
+        {
+            final List<Scenario> scenarios = new ArrayList<>();
+            scenarios.add(Bench.scenario(scenarioName()));
+            return scenarios;
+        }
+    }
+
+    @Command(name = "floor", mixinStandardHelpOptions = true,
+        description = "The harness measuring nothing: pacing jitter and recording cost, the floor of this machine.")
+    static final class Floor extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "floor";
+        }
+    }
+
+    @Command(name = "ring", mixinStandardHelpOptions = true,
+        description = "Disruptor ring (single/multi-producer) -> business thread vs an ArrayBlockingQueue pipeline.")
+    static final class Ring extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "ring";
+        }
+    }
+
+    @Command(name = "aeron", mixinStandardHelpOptions = true,
+        description = "Raw Aeron UDP ping-pong on 127.0.0.1, open and closed loop: the transport floor.")
+    static final class AeronPingPong extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "aeron";
+        }
+    }
+
+    @Command(name = "alloc", mixinStandardHelpOptions = true,
+        description = "Allocation check: bytes per operation on the hot threads (exit 1 if a zero-allocation path allocates).")
+    static final class Alloc extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "alloc";
+        }
+    }
+
+    @Command(name = "journal", mixinStandardHelpOptions = true,
+        description = "Journal append/replay beside raw FileChannel and Chronicle Queue (the journal's own program).")
+    static final class JournalBench implements Callable<Integer>
+    {
+        @Option(names = "--quick", description = "Smaller event counts and fewer iterations.")
+        boolean quick;
+
+        @Option(names = "--dir", paramLabel = "DIR", description = "Working folder for the journals.")
+        String dir;
+
+        @Option(names = { "--results", "--out" }, paramLabel = "DIR", description = "Results folder.")
+        String results;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final List<String> args = new ArrayList<>();
+            if (quick)
+            {
+                args.add("--quick");
+            }
+            if (null != dir)
+            {
+                args.add("--dir");
+                args.add(dir);
+            }
+            if (null != results)
+            {
+                args.add("--results");
+                args.add(results);
+            }
+            io.keel.perf.journal.JournalBenchmark.main(args.toArray(new String[0]));
+            return 0;
+        }
+    }
+
+    @Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "Ratios B/A of p50, p90, p99, p99.9, max and throughput between two runs (their summary.json).")
+    static final class CompareRuns implements Callable<Integer>
+    {
+        @Parameters(index = "0", paramLabel = "DIR_A", description = "Reference run folder (or its summary.json).")
+        File a;
+
+        @Parameters(index = "1", paramLabel = "DIR_B", description = "Run folder compared with it.")
+        File b;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            Compare.print(Compare.compare(a, b), a.getPath(), b.getPath(), System.out);
+            return 0;
+        }
+    }
+}
