@@ -1,6 +1,7 @@
 package io.keel.cli;
 
 import io.keel.engine.Engine;
+import io.keel.engine.EngineContext;
 import io.keel.examples.ledger.Account;
 import io.keel.examples.ledger.Ledger;
 import io.keel.examples.ledger.OpenAccount;
@@ -12,6 +13,7 @@ import io.keel.gateway.protocol.ErrorCode;
 import net.openhft.chronicle.bytes.Bytes;
 import org.HdrHistogram.Histogram;
 import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -81,6 +83,8 @@ public final class BankCommand implements Callable<Integer>
 
     @Option(names = "--idle", defaultValue = "yield", paramLabel = "yield|backoff|spin", description = "idle strategy")
     String idle;
+
+    private IdleStrategy idleStrategy;
 
     private final StringBuilder line = new StringBuilder(128);
     private BufferedWriter out;
@@ -152,6 +156,7 @@ public final class BankCommand implements Callable<Integer>
 
     private int run(final KeelClient client, final long durationNs, final long timeoutNs) throws Exception
     {
+        idleStrategy = EngineContext.idleStrategy("spin".equals(idle) ? "busy-spin" : idle);
         final Listener listener = new Listener();
         // 1. open the accounts (ACCOUNT_EXISTS is fine: a rerun on the same node)
         final OpenAccount open = new OpenAccount();
@@ -161,7 +166,7 @@ public final class BankCommand implements Callable<Integer>
             final long commandId = client.nextCommandId();
             while (!client.trySubmit(commandId, open, listener))
             {
-                client.poll();
+                idleStrategy.idle(client.poll());
             }
         }
         drain(client, timeoutNs);
@@ -183,8 +188,11 @@ public final class BankCommand implements Callable<Integer>
         final long endNs = startNs + durationNs;
         long sent = 0;
         long nextProgressNs = startNs + TimeUnit.SECONDS.toNanos(1);
+        // the loop waits with the idle strategy when it has nothing to send or receive: a loop spinning with no
+        // idle keeps its core for a whole scheduler slice and starves the threads that carry its messages
         while (true)
         {
+            int work = 0;
             final long nowNs = System.nanoTime();
             final long intendedNs = startNs + sent * intervalNs;
             if (intendedNs >= endNs)
@@ -211,15 +219,17 @@ public final class BankCommand implements Callable<Integer>
                     transferAmount.put(commandId, amount);
                     listener.intendedByCommand.put(commandId, intendedNs);
                     sent++;
+                    work++;
                 }
             }
-            client.poll();
+            work += client.poll();
             if (nowNs >= nextProgressNs)
             {
                 nextProgressNs += TimeUnit.SECONDS.toNanos(1);
                 System.out.printf("keel bank: %,d sent, %,d ok, %,d rejected, %,d unknown, in flight %d, p99 %.1f us%n",
                     sent, ok, rejected, unknown, client.inFlight(), latency.getValueAtPercentile(99) / 1000.0);
             }
+            idleStrategy.idle(work);
         }
         final long sendEndNs = System.nanoTime();
         drain(client, timeoutNs);
@@ -268,7 +278,7 @@ public final class BankCommand implements Callable<Integer>
         final long deadlineNs = System.nanoTime() + timeoutNs + TimeUnit.SECONDS.toNanos(5);
         while (client.inFlight() > 0 && System.nanoTime() < deadlineNs)
         {
-            client.poll();
+            idleStrategy.idle(client.poll());
         }
     }
 
@@ -285,7 +295,7 @@ public final class BankCommand implements Callable<Integer>
         {
             while (!futures.get(i).isDone() && System.nanoTime() < deadlineNs)
             {
-                client.poll();
+                idleStrategy.idle(client.poll());
             }
             if (!futures.get(i).isDone() || futures.get(i).isCompletedExceptionally())
             {

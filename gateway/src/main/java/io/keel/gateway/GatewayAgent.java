@@ -63,6 +63,8 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     private final SecureRandom random = new SecureRandom();
     private final int maxCommandLength;
     private final int maxSessionTable;
+    private final org.agrona.concurrent.AgentInvoker driverInvoker;
+    private final org.agrona.concurrent.AgentInvoker clientConductorInvoker;
     private Subscription ingress;
     private int openSessions;
     private int pendingSessions;
@@ -94,6 +96,8 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             knownCommandTypes[type] = null != commandCodecs.newInstance(type);
         }
+        this.driverInvoker = ctx.driverInvoker();
+        this.clientConductorInvoker = aeron.conductorAgentInvoker();
         this.ingress = aeron.addSubscription(gateway.ingressChannel(), ctx.ingressStreamId());
     }
 
@@ -108,6 +112,14 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     {
         final long nowNs = clock.nanoTime();
         int work = 0;
+        if (null != driverInvoker)
+        {
+            work += driverInvoker.invoke();
+        }
+        if (null != clientConductorInvoker)
+        {
+            work += clientConductorInvoker.invoke();
+        }
         if (!ingressClosed)
         {
             if (gateway.ingressStopRequested())

@@ -67,6 +67,7 @@ public final class GatewayContext
     private IdleStrategy idleStrategy;
     private Credentials credentials;
     private ErrorHandler errorHandler;
+    private org.agrona.concurrent.AgentInvoker driverInvoker;
     private boolean concluded;
 
     /**
@@ -359,6 +360,23 @@ public final class GatewayContext
     public GatewayContext credentials(final Credentials credentials)
     {
         this.credentials = credentials;
+        return this;
+    }
+
+    /** @return the embedded media driver's invoker run in the gateway's duty cycle, or null. */
+    public org.agrona.concurrent.AgentInvoker driverInvoker()
+    {
+        return driverInvoker;
+    }
+
+    /**
+     * @param driverInvoker an embedded media driver in INVOKER mode: the gateway thread runs it in every duty
+     *                      cycle, so the driver needs no thread of its own (null: the driver has its own threads).
+     * @return this.
+     */
+    public GatewayContext driverInvoker(final org.agrona.concurrent.AgentInvoker driverInvoker)
+    {
+        this.driverInvoker = driverInvoker;
         return this;
     }
 

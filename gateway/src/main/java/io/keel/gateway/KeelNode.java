@@ -42,13 +42,22 @@ public final class KeelNode implements AutoCloseable
      */
     public static final class Context
     {
+        /** Idle strategy of every node agent: yield (default), backoff, or spin. */
+        public static final String IDLE_PROP = "keel.node.idle";
+        /** Idle strategy of the engine's business-logic thread when it should differ from {@link #IDLE_PROP}. */
+        public static final String ENGINE_IDLE_PROP = "keel.node.engine.idle";
+        /** How the embedded media driver runs: invoker (default) or shared. */
+        public static final String DRIVER_THREADING_PROP = "keel.node.driver.threading";
+
         private List<Member> members;
         private int memberId;
         private Path dir;
         private Domain domain;
         private String ack = "sync";
         private DurabilityPolicy fsync = DurabilityPolicy.BATCH;
-        private String idle = "yield";
+        private String idle = System.getProperty(IDLE_PROP, "yield");
+        private String engineIdle;
+        private String driverThreading = System.getProperty(DRIVER_THREADING_PROP, "invoker");
         private Path credentialsFile;
         private String aeronDir;
         private int primaryMemberId = -1;
@@ -83,6 +92,16 @@ public final class KeelNode implements AutoCloseable
                 throw new IllegalArgumentException("--ack '" + ack + "': expected sync or async");
             }
             idleStrategyName(idle);
+            if (null == engineIdle)
+            {
+                engineIdle = System.getProperty(ENGINE_IDLE_PROP, idle);
+            }
+            idleStrategyName(engineIdle);
+            if (!"invoker".equals(driverThreading) && !"shared".equals(driverThreading))
+            {
+                throw new IllegalArgumentException("--driver-threading '" + driverThreading +
+                    "': expected invoker or shared");
+            }
             if (primaryMemberId >= 0 && members.stream().noneMatch(m -> m.id() == primaryMemberId))
             {
                 throw new IllegalArgumentException("--primary " + primaryMemberId + " is not one of --members");
@@ -204,6 +223,32 @@ public final class KeelNode implements AutoCloseable
         }
 
         /**
+         * @param engineIdle idle strategy of the engine's business-logic thread (default: as {@link #idle}).
+         * @return this.
+         */
+        public Context engineIdle(final String engineIdle)
+        {
+            this.engineIdle = engineIdle;
+            return this;
+        }
+
+        /**
+         * How the embedded media driver runs.
+         *
+         * @param driverThreading {@code invoker} (default): the driver has no thread of its own; the gateway's duty
+         *                        cycle runs it, so the node has two hot threads (gateway + driver, engine), which
+         *                        suits two cores. {@code shared}: one driver thread (conductor, sender and
+         *                        receiver), three hot threads; use it when other agents (replication) need the
+         *                        driver independently of the gateway.
+         * @return this.
+         */
+        public Context driverThreading(final String driverThreading)
+        {
+            this.driverThreading = driverThreading;
+            return this;
+        }
+
+        /**
          * @param credentialsFile see {@link Credentials}; null turns authentication off.
          * @return this.
          */
@@ -260,6 +305,7 @@ public final class KeelNode implements AutoCloseable
         final Member self = ctx.members.stream().filter(m -> m.id() == ctx.memberId).findFirst().orElseThrow();
         checkPortFree(self);
         final String idle = Context.engineIdleName(ctx.idle);
+        final boolean invoker = null == ctx.aeronDir && "invoker".equals(ctx.driverThreading);
         MediaDriver mediaDriver = null;
         Aeron client = null;
         Engine started = null;
@@ -267,21 +313,27 @@ public final class KeelNode implements AutoCloseable
         {
             if (null == ctx.aeronDir)
             {
-                mediaDriver = MediaDriver.launch(driverContext(embeddedDriverDir(ctx.memberId), idle));
+                final MediaDriver.Context driverContext = driverContext(embeddedDriverDir(ctx.memberId), idle);
+                if (invoker)
+                {
+                    driverContext.threadingMode(ThreadingMode.INVOKER);
+                }
+                mediaDriver = MediaDriver.launch(driverContext);
                 aeronDirectoryName = mediaDriver.aeronDirectoryName();
             }
             else
             {
                 aeronDirectoryName = ctx.aeronDir;
             }
-            client = Aeron.connect(new Aeron.Context().aeronDirectoryName(aeronDirectoryName));
+            client = Aeron.connect(clientContext(aeronDirectoryName, invoker ? mediaDriver : null));
             Files.createDirectories(ctx.dir);
             started = Engine.launch(ctx.engine
                 .domain(ctx.domain)
-                .idleStrategyName(idle)
+                .idleStrategyName(Context.engineIdleName(ctx.engineIdle))
                 .journalContext(new JournalContext().dir(ctx.dir.resolve("journal")).durability(ctx.fsync)));
             ctx.gateway.members(ctx.members).memberId(ctx.memberId).credentials(ctx.credentials)
-                .idleStrategyName(idle);
+                .idleStrategyName(idle)
+                .driverInvoker(invoker ? mediaDriver.sharedAgentInvoker() : null);
             final Gateway launched;
             try
             {
@@ -346,6 +398,25 @@ public final class KeelNode implements AutoCloseable
             .termBufferSparseFile(true)
             .publicationTermBufferLength(1 << 20)
             .ipcTermBufferLength(1 << 20);
+    }
+
+    /**
+     * An Aeron client context for a process that may embed its driver in INVOKER mode: then the client has no
+     * conductor thread either (its owner invokes {@link Aeron#conductorAgentInvoker()} from its duty cycle), and
+     * blocking registrations run the driver themselves while they wait.
+     *
+     * @param aeronDir       driver directory.
+     * @param invokedDriver  the embedded driver when it runs in INVOKER mode, else null.
+     * @return the context.
+     */
+    public static Aeron.Context clientContext(final String aeronDir, final MediaDriver invokedDriver)
+    {
+        final Aeron.Context context = new Aeron.Context().aeronDirectoryName(aeronDir);
+        if (null != invokedDriver)
+        {
+            context.useConductorAgentInvoker(true).driverAgentInvoker(invokedDriver.sharedAgentInvoker());
+        }
+        return context;
     }
 
     /**
@@ -444,8 +515,22 @@ public final class KeelNode implements AutoCloseable
         gateway.stopIngress();
         CloseHelper.quietClose(engine);
         gateway.close();
-        // a bounded grace so the driver can send the last answers and CLOSE messages before it stops
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        // a bounded grace so the driver can send the last answers and CLOSE messages before it stops; an
+        // INVOKER-mode driver has no thread of its own, so this thread runs it meanwhile
+        final long graceEndNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        final org.agrona.concurrent.AgentInvoker invoker = null == driver ? null : driver.sharedAgentInvoker();
+        while (System.nanoTime() - graceEndNs < 0)
+        {
+            if (null != invoker)
+            {
+                invoker.invoke();
+                if (null != aeron.conductorAgentInvoker())
+                {
+                    aeron.conductorAgentInvoker().invoke();
+                }
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
         CloseHelper.quietCloseAll(aeron, driver);
     }
 }

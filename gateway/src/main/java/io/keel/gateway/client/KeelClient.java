@@ -67,6 +67,8 @@ public final class KeelClient implements Agent, AutoCloseable
     private final MediaDriver driver;
     private final Aeron aeron;
     private final boolean ownsAeron;
+    private final org.agrona.concurrent.AgentInvoker driverInvoker;
+    private final org.agrona.concurrent.AgentInvoker conductorInvoker;
     private final Subscription egress;
     private final FragmentAssembler assembler;
     private final MessageDecoder decoder = new MessageDecoder();
@@ -119,13 +121,18 @@ public final class KeelClient implements Agent, AutoCloseable
             String dir = ctx.aeronDirectoryName;
             if (null == dir)
             {
-                mediaDriver = MediaDriver.launch(KeelNode.driverContext(
-                    KeelNode.embeddedDriverDir(-1).replace("keel-node--1", "keel-client"), ctx.idle));
+                final MediaDriver.Context driverContext = KeelNode.driverContext(
+                    KeelNode.embeddedDriverDir(-1).replace("keel-node--1", "keel-client"), ctx.idle);
+                if (ctx.invokeDriver)
+                {
+                    driverContext.threadingMode(io.aeron.driver.ThreadingMode.INVOKER);
+                }
+                mediaDriver = MediaDriver.launch(driverContext);
                 dir = mediaDriver.aeronDirectoryName();
             }
             try
             {
-                aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(dir));
+                aeron = Aeron.connect(KeelNode.clientContext(dir, ctx.invokeDriver ? mediaDriver : null));
             }
             catch (final RuntimeException ex)
             {
@@ -135,6 +142,8 @@ public final class KeelClient implements Agent, AutoCloseable
             ownsAeron = true;
         }
         driver = mediaDriver;
+        driverInvoker = null != mediaDriver ? mediaDriver.sharedAgentInvoker() : null;
+        conductorInvoker = ownsAeron ? aeron.conductorAgentInvoker() : null;
         egress = aeron.addSubscription(ctx.egressChannel, ctx.egressStreamId);
         assembler = new FragmentAssembler(this::onFragment);
         sendBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(
@@ -421,8 +430,17 @@ public final class KeelClient implements Agent, AutoCloseable
         {
             return 0;
         }
+        int work = 0;
+        if (null != driverInvoker)
+        {
+            work += driverInvoker.invoke();
+        }
+        if (null != conductorInvoker)
+        {
+            work += conductorInvoker.invoke();
+        }
         final long nowNs = System.nanoTime();
-        int work = egress.poll(assembler, 64);
+        work += egress.poll(assembler, 64);
         switch (state)
         {
             case DISCONNECTED:
@@ -933,6 +951,16 @@ public final class KeelClient implements Agent, AutoCloseable
         }
         if (ownsAeron)
         {
+            if (null != driverInvoker)
+            {
+                // no driver thread: run it briefly so the CLOSE message leaves before the driver stops
+                final long endNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5);
+                while (System.nanoTime() - endNs < 0)
+                {
+                    driverInvoker.invoke();
+                    Thread.yield();
+                }
+            }
             CloseHelper.quietCloseAll(aeron, driver);
         }
         else
@@ -1050,6 +1078,7 @@ public final class KeelClient implements Agent, AutoCloseable
         private long firstCommandId = System.currentTimeMillis() << 20;
         private String idle = "yield";
         private boolean ownThread = true;
+        private boolean invokeDriver = true;
 
         Context conclude()
         {
@@ -1283,6 +1312,18 @@ public final class KeelClient implements Agent, AutoCloseable
         public Context idle(final String idle)
         {
             this.idle = idle;
+            return this;
+        }
+
+        /**
+         * @param invokeDriver true (default): an embedded media driver runs in INVOKER mode inside the client's duty
+         *                     cycle (no driver thread: one hot thread for the whole client); false: it gets a thread
+         *                     of its own (SHARED threading).
+         * @return this.
+         */
+        public Context invokeDriver(final boolean invokeDriver)
+        {
+            this.invokeDriver = invokeDriver;
             return this;
         }
 
