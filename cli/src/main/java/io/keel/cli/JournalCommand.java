@@ -44,6 +44,8 @@ public final class JournalCommand implements Runnable
 
     static Journal openReadOnly(final Path dir)
     {
+        // the tools print their own findings; the journal's open/recovery log lines would repeat them
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.log.io.keel.journal", "warn");
         return Journal.open(new JournalContext().dir(JournalDirs.resolve(dir)).readOnly(true));
     }
 

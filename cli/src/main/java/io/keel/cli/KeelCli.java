@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     version = "keel 0.1.0",
     description = "Keel: a replicated single-writer command engine.",
     subcommands = {
+        DemoCommand.class,
         JournalCommand.class,
         NodeCommand.class,
         DriverCommand.class,
@@ -40,6 +41,8 @@ public final class KeelCli implements Runnable
         // belt and braces with the excluded chronicle-analytics jar: Chronicle must never phone home
         System.setProperty("chronicle.analytics.disable", "true");
         System.setProperty("chronicle.disk.monitor.disable", "true");
+        // Chronicle's start-up chatter is not what an operator needs to read
+        System.getProperties().putIfAbsent("org.slf4j.simpleLogger.log.net.openhft", "warn");
         System.exit(newCommandLine().execute(args));
     }
 
