@@ -172,7 +172,16 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 try
                 {
                     final Snapshot snapshot = snapshotStore.read(file);
-                    if (snapshot.logPosition() > end || snapshot.logPosition() < journal.startPosition())
+                    if (snapshot.logPosition() > end)
+                    {
+                        // the journal tail it covers is gone (lost unsynced bytes, a truncation): once the journal
+                        // grows past this position again with other commands, the snapshot would silently load
+                        // state and remembered commands the journal does not hold. Retire it now.
+                        LOG.warn("snapshot {} at position {} is beyond the journal's end {}: retired to {}", file,
+                            snapshot.logPosition(), end, snapshotStore.retire(file));
+                        continue;
+                    }
+                    if (snapshot.logPosition() < journal.startPosition())
                     {
                         LOG.warn("snapshot {} at position {} is outside the journal [{}, {}]: not used", file,
                             snapshot.logPosition(), journal.startPosition(), end);

@@ -37,6 +37,7 @@ public final class SnapshotStore
     static final String PREFIX = "snapshot-";
     static final String SUFFIX = ".snap";
     static final String TEMP_SUFFIX = ".tmp";
+    static final String RETIRED_DIR = "retired";
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
 
@@ -237,6 +238,35 @@ public final class SnapshotStore
         }
         files.sort(null);
         return files;
+    }
+
+    /**
+     * Move a snapshot that no longer matches the journal (it covers a position beyond the journal's end: the tail it
+     * covered was lost or truncated) into {@code retired/}, so it is never loaded again, even once the journal grows
+     * past its position with other commands. Kept, not deleted, for inspection.
+     *
+     * @param file snapshot file in this store.
+     * @return where it was moved.
+     */
+    public Path retire(final Path file)
+    {
+        try
+        {
+            final Path retiredDir = dir.resolve(RETIRED_DIR);
+            Files.createDirectories(retiredDir);
+            Path target = retiredDir.resolve(file.getFileName().toString());
+            for (int i = 1; Files.exists(target); i++)
+            {
+                target = retiredDir.resolve(file.getFileName() + "." + i);
+            }
+            Journal.moveAtomically(file, target);
+            Journal.fsyncDirectory(dir);
+            return target;
+        }
+        catch (final IOException ex)
+        {
+            throw new JournalException("cannot retire snapshot " + file + ": " + ex, ex);
+        }
     }
 
     /**
