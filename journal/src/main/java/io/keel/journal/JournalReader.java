@@ -43,7 +43,8 @@ public final class JournalReader implements AutoCloseable
     }
 
     /**
-     * Deliver committed frames from the current position.
+     * Deliver committed frames from the current position. During the handler, {@link #position()} is the next
+     * frame's position; if the handler throws, the reader stays on the frame and the next poll delivers it again.
      *
      * @param handler    receives each frame.
      * @param frameLimit most frames to deliver in this call.
@@ -89,9 +90,18 @@ public final class JournalReader implements AutoCloseable
                         "frame fails its position or checksum check (is " + position + " a frame boundary?)");
                 }
                 frame.wrap(window.buffer, index);
-                position += alignedFrameLength(length - HEADER_LENGTH);
+                final long framePosition = position;
+                position += alignedFrameLength(length - HEADER_LENGTH); // position() in the handler: the next frame
+                try
+                {
+                    handler.onFrame(frame);
+                }
+                catch (final RuntimeException | Error ex)
+                {
+                    position = framePosition; // a handler that throws sees the same frame again
+                    throw ex;
+                }
                 count++;
-                handler.onFrame(frame);
             }
         }
         catch (final IOException ex)

@@ -70,4 +70,34 @@ class JournalAppendReadTest
             assertEquals(positions.get(5), journal.streamIndex().positionOf(1, 2));
         }
     }
+
+    @Test
+    void aHandlerThatThrowsSeesTheSameFrameAgainOnTheNextPoll()
+    {
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[8]);
+        try (Journal journal = Journal.open(context()))
+        {
+            final JournalAppender appender = journal.appender();
+            for (int i = 0; i < 3; i++)
+            {
+                appender.append(1, i, 7, i, 0, 0, 3, payload, 0, 8, true);
+            }
+            appender.flush();
+            final List<Long> seen = new ArrayList<>();
+            try (JournalReader reader = journal.reader(0))
+            {
+                assertThrows(IllegalStateException.class, () -> reader.poll(frame ->
+                {
+                    seen.add(frame.commandId());
+                    if (frame.commandId() == 1)
+                    {
+                        throw new IllegalStateException("transient failure");
+                    }
+                }, 10));
+                assertEquals(List.of(0L, 1L), seen);
+                assertEquals(2, reader.poll(frame -> seen.add(frame.commandId()), 10));
+                assertEquals(List.of(0L, 1L, 1L, 2L), seen);
+            }
+        }
+    }
 }
