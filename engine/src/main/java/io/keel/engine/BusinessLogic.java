@@ -1,0 +1,893 @@
+package io.keel.engine;
+
+import com.lmax.disruptor.EventPoller;
+import io.keel.journal.Journal;
+import io.keel.journal.JournalAppender;
+import io.keel.journal.JournalException;
+import io.keel.journal.JournalFrame;
+import io.keel.journal.JournalReader;
+import io.keel.journal.Snapshot;
+import io.keel.journal.SnapshotStore;
+import io.keel.journal.StreamIndex;
+import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.BytesIn;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.EpochNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+import static io.keel.engine.EngineCounters.add;
+import static io.keel.engine.EngineCounters.increment;
+
+/**
+ * The single writer: takes commands from the ring and, for each, dedupes, decides, journals, applies and queues
+ * the answer; once per batch it flushes the journal and releases the answers that became durable. Snapshots and
+ * queries run between batches, after the flush. Everything here runs on the business-logic thread, except
+ * {@link #recover()}, which runs before that thread starts.
+ */
+final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
+{
+    private static final Logger LOG = LoggerFactory.getLogger(BusinessLogic.class);
+    private static final int SNAPSHOT_MAGIC = 0x504E534B; // "KSNP"
+    private static final int SNAPSHOT_FORMAT_VERSION = 1;
+    private static final int REPLAY_POLL_LIMIT = 4096;
+
+    private final EngineContext ctx;
+    private final Domain domain;
+    private final CommandHandler handler;
+    private final Journal journal;
+    private final JournalAppender appender;
+    private final StreamIndex streamIndex;
+    private final SnapshotStore snapshotStore;
+    private final ExecutorService snapshotWriter;
+    private final EventPoller<CommandSlot> poller;
+    private final UnsafeBuffer slotBytes;
+    private final int maxCommandLength;
+    private final int ringMask;
+    private final int maxBatchSize;
+    private final long epoch;
+    private final EpochNanoClock clock;
+    private final EngineCounters counters;
+    private final EngineErrors errors;
+
+    private final Long2ObjectHashMap<Aggregate> aggregates = new Long2ObjectHashMap<>();
+    private final Decision decision;
+    private final IdempotencyWindow window;
+    private final PendingResponses pending;
+    private final CommandResult result = new CommandResult();
+    private final TypeRegistry.Decoder<Command> commandDecoder;
+    private final TypeRegistry.Decoder<Event> eventDecoder;
+    private final Bytes<Void> commandBytes;
+    private final UnsafeBuffer commandView;
+    private final Bytes<Void> eventReadBytes;
+    private final UnsafeBuffer eventReadView;
+    private final int eventReadCapacity;
+    private final Bytes<ByteBuffer> snapshotBytes = Bytes.elasticByteBuffer(64 * 1024);
+    private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
+    private final List<CompletableFuture<Long>> snapshotRequests = new ArrayList<>();
+    private final List<Consumer<BusinessLogic>> controls = new ArrayList<>();
+
+    private int batchCount;
+    private long lastTimestampNs;
+    private long lastRequiredPosition;
+    private long eventsSinceSnapshot;
+    private long lastSnapshotTimeNs;
+    private String failure;
+
+    // replay state
+    private int replayGroupEvents;
+
+    BusinessLogic(
+        final EngineContext ctx,
+        final Journal journal,
+        final EventPoller<CommandSlot> poller,
+        final UnsafeBuffer slotBytes,
+        final EngineCounters counters,
+        final EngineErrors errors,
+        final SnapshotStore snapshotStore,
+        final ExecutorService snapshotWriter)
+    {
+        this.ctx = ctx;
+        this.domain = ctx.domain();
+        this.handler = domain.handler();
+        this.journal = journal;
+        this.appender = journal.appender();
+        this.streamIndex = journal.streamIndex();
+        this.poller = poller;
+        this.slotBytes = slotBytes;
+        this.maxCommandLength = ctx.maxCommandLengthBytes();
+        this.ringMask = ctx.ringSize() - 1;
+        this.maxBatchSize = ctx.maxBatchSize();
+        this.epoch = 0 == ctx.epoch() ? Math.max(1, journal.lastEpoch()) : ctx.epoch();
+        this.clock = ctx.clock();
+        this.counters = counters;
+        this.errors = errors;
+        this.snapshotStore = snapshotStore;
+        this.snapshotWriter = snapshotWriter;
+
+        decision = new Decision(domain.events(), aggregates, streamIndex, ctx.maxEventsPerCommand(),
+            ctx.maxEventBytesPerCommand());
+        window = new IdempotencyWindow(ctx.idempotencyWindow());
+        pending = new PendingResponses(ctx.maxPendingResponses());
+        commandDecoder = new TypeRegistry.Decoder<>(domain.commands().registry);
+        eventDecoder = new TypeRegistry.Decoder<>(domain.events().registry);
+        commandBytes = Bytes.allocateDirect(maxCommandLength);
+        commandBytes.singleThreadedCheckDisabled(true);
+        commandView = new UnsafeBuffer(commandBytes.addressForRead(0), maxCommandLength);
+        eventReadCapacity = Math.max(ctx.maxEventBytesPerCommand(), ctx.journalContext().maxFrameLengthBytes());
+        eventReadBytes = Bytes.allocateDirect(eventReadCapacity);
+        eventReadBytes.singleThreadedCheckDisabled(true);
+        eventReadView = new UnsafeBuffer(eventReadBytes.addressForRead(0), eventReadCapacity);
+        snapshotBytes.singleThreadedCheckDisabled(true);
+        lastTimestampNs = journal.lastTimestampNs();
+        if (epoch < journal.lastEpoch())
+        {
+            throw new IllegalArgumentException("epoch = " + epoch + " is lower than the journal's last epoch " +
+                journal.lastEpoch());
+        }
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "keel-business-logic";
+    }
+
+    // ------------------------------------------------------------------------------------------------ recovery
+
+    /**
+     * Load the newest usable snapshot and replay the journal after it. Runs before the business thread starts.
+     */
+    void recover()
+    {
+        final long startNs = System.nanoTime();
+        long from = journal.startPosition();
+        final long end = journal.committedPosition();
+        if (null != snapshotStore)
+        {
+            final List<Path> files = snapshotStore.list();
+            for (int i = files.size() - 1; i >= 0; i--)
+            {
+                final Path file = files.get(i);
+                try
+                {
+                    final Snapshot snapshot = snapshotStore.read(file);
+                    if (snapshot.logPosition() > end || snapshot.logPosition() < journal.startPosition())
+                    {
+                        LOG.warn("snapshot {} at position {} is outside the journal [{}, {}]: not used", file,
+                            snapshot.logPosition(), journal.startPosition(), end);
+                        continue;
+                    }
+                    loadSnapshot(snapshot.payload());
+                    from = snapshot.logPosition();
+                    LOG.info("loaded snapshot {} at position {}: {} aggregates, {} remembered commands", file,
+                        from, aggregates.size(), window.size());
+                    break;
+                }
+                catch (final JournalException | IllegalArgumentException | IllegalStateException ex)
+                {
+                    LOG.warn("snapshot {} is unusable ({}); trying an older one", file, ex.getMessage());
+                    counters.errors.incrementAndGet();
+                    clearState();
+                }
+            }
+        }
+
+        long replayed = 0;
+        try (JournalReader reader = journal.reader(from))
+        {
+            int n;
+            while ((n = reader.poll(this::replayFrame, REPLAY_POLL_LIMIT)) > 0)
+            {
+                replayed += n;
+            }
+            if (reader.position() != end)
+            {
+                throw new IllegalStateException("replay stopped at " + reader.position() + ", journal ends at " + end);
+            }
+        }
+        lastRequiredPosition = end;
+        counters.durablePosition.set(journal.durablePosition());
+        counters.replayedEvents.set(replayed);
+        counters.replayNs.set(System.nanoTime() - startNs);
+        lastSnapshotTimeNs = System.nanoTime();
+        LOG.info("recovered from position {} to {}: replayed {} events in {} ms", from, end, replayed,
+            (System.nanoTime() - startNs) / 1_000_000);
+    }
+
+    private void replayFrame(final JournalFrame frame)
+    {
+        final Event event = decodeEvent(frame.type(), frame.buffer(), frame.payloadOffset(), frame.payloadLength());
+        if (null == event)
+        {
+            throw new IllegalStateException("journal frame at position " + frame.position() + " has event type " +
+                frame.type() + ", which this domain does not register");
+        }
+        applyEvent(frame.streamId(), event);
+        replayGroupEvents++;
+        if (frame.timestampNs() > lastTimestampNs)
+        {
+            lastTimestampNs = frame.timestampNs();
+        }
+        if (frame.isEndOfGroup())
+        {
+            if (IdempotencyWindow.NOT_FOUND == window.find(frame.clientId(), frame.commandId()))
+            {
+                window.put(frame.clientId(), frame.commandId(), IdempotencyWindow.ACCEPTED, null, frame.nextPosition(),
+                    replayGroupEvents, 0, 0, null);
+            }
+            replayGroupEvents = 0;
+            eventsSinceSnapshot = 0;
+        }
+    }
+
+    private void clearState()
+    {
+        aggregates.clear();
+        window.clear();
+    }
+
+    private void loadSnapshot(final ByteBuffer payload)
+    {
+        clearState();
+        // copy to the heap: Chronicle would try to free a wrapped direct buffer it does not own
+        final byte[] copy = new byte[payload.remaining()];
+        payload.duplicate().get(copy);
+        final Bytes<byte[]> in = Bytes.wrapForRead(copy);
+        try
+        {
+            if (in.readRemaining() < 8 || in.readInt() != SNAPSHOT_MAGIC)
+            {
+                throw new IllegalArgumentException("not an engine snapshot (bad magic)");
+            }
+            final int version = in.readInt();
+            if (version != SNAPSHOT_FORMAT_VERSION)
+            {
+                throw new IllegalArgumentException("engine snapshot format " + version + ", expected " +
+                    SNAPSHOT_FORMAT_VERSION);
+            }
+            in.readLong(); // log position, also in the file header
+            lastTimestampNs = Math.max(lastTimestampNs, in.readLong());
+            final int count = in.readInt();
+            for (int i = 0; i < count; i++)
+            {
+                final long streamId = in.readLong();
+                final int length = in.readInt();
+                final long start = in.readPosition();
+                final long limit = in.readLimit();
+                in.readLimit(start + length);
+                final Aggregate aggregate = domain.newAggregate(streamId);
+                aggregate.readMarshallable(in);
+                if (in.readRemaining() != 0)
+                {
+                    throw new IllegalArgumentException("aggregate of stream " + streamId + " left " +
+                        in.readRemaining() + " of " + length + " bytes unread");
+                }
+                in.readLimit(limit);
+                aggregates.put(streamId, aggregate);
+            }
+            window.readFrom(in);
+            if (in.readRemaining() != 0)
+            {
+                throw new IllegalArgumentException(in.readRemaining() + " trailing bytes");
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            clearState();
+            throw new IllegalArgumentException("engine snapshot does not decode: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            in.releaseLast();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ duty cycle
+
+    @Override
+    public int doWork()
+    {
+        if (null != failure)
+        {
+            return drainAfterFailure();
+        }
+        int work = 0;
+        if (pending.remaining() >= maxBatchSize)
+        {
+            batchCount = 0;
+            try
+            {
+                poller.poll(this);
+            }
+            catch (final Exception ex)
+            {
+                fail("business-logic processing failed", ex);
+                return 1;
+            }
+            if (batchCount > 0)
+            {
+                work += batchCount;
+                endOfBatch();
+            }
+        }
+        work += runControls();
+        work += snapshotIfDue();
+        return work;
+    }
+
+    @Override
+    public boolean onEvent(final CommandSlot slot, final long sequence, final boolean endOfBatch)
+    {
+        try
+        {
+            if (CommandSlot.COMMAND == slot.kind)
+            {
+                if (null == failure)
+                {
+                    process(slot, (int)(sequence & ringMask) * maxCommandLength);
+                }
+                else
+                {
+                    answerFailed(slot, failure);
+                }
+            }
+            else
+            {
+                controls.add(slot.control);
+            }
+        }
+        catch (final EngineFailure ex)
+        {
+            fail(ex.getMessage(), ex);
+            answerFailed(slot, failure);
+        }
+        finally
+        {
+            slot.clearReferences();
+        }
+        return ++batchCount < maxBatchSize;
+    }
+
+    private void endOfBatch()
+    {
+        increment(counters.batches);
+        if (null != failure)
+        {
+            return;
+        }
+        final long durable;
+        try
+        {
+            durable = appender.flush();
+        }
+        catch (final RuntimeException ex)
+        {
+            fail("journal flush failed", ex);
+            return;
+        }
+        counters.durablePosition.lazySet(durable);
+        pending.release(durable, result, errors);
+    }
+
+    // ------------------------------------------------------------------------------------------------ one command
+
+    private void process(final CommandSlot slot, final int bytesOffset)
+    {
+        increment(counters.commands);
+        final long clientId = slot.clientId;
+        final long commandId = slot.commandId;
+
+        final int entry = window.find(clientId, commandId);
+        if (IdempotencyWindow.NOT_FOUND != entry)
+        {
+            increment(counters.duplicates);
+            answerFromWindow(slot, entry);
+            return;
+        }
+
+        final Command command;
+        try
+        {
+            command = decodeCommand(slot.commandType, bytesOffset, slot.length);
+        }
+        catch (final RuntimeException ex)
+        {
+            reject(slot, Rejection.MALFORMED_COMMAND, 0, 0);
+            return;
+        }
+        if (null == command)
+        {
+            reject(slot, Rejection.UNKNOWN_COMMAND, 0, 0);
+            return;
+        }
+
+        if (Engine.ANY_VERSION != slot.expectedVersion)
+        {
+            final long actual = streamIndex.version(slot.expectedStreamId);
+            if (actual != slot.expectedVersion)
+            {
+                reject(slot, Rejection.VERSION_CONFLICT, slot.expectedVersion, actual);
+                return;
+            }
+        }
+
+        final long timestampNs = nextTimestamp();
+        decision.reset(clientId, commandId, timestampNs);
+        try
+        {
+            handler.handle(command, decision);
+        }
+        catch (final VirtualMachineError error)
+        {
+            throw error;
+        }
+        catch (final Throwable ex)
+        {
+            errors.record(ex);
+            final String error = ex.toString();
+            increment(counters.failed);
+            window.put(clientId, commandId, IdempotencyWindow.FAILED, null, 0, 0, 0, 0, error);
+            enqueue(slot, CommandResult.Status.FAILED, null, 0, 0, 0, 0, false, error, lastRequiredPosition);
+            return;
+        }
+
+        final Rejection rejection = decision.rejection();
+        if (null != rejection)
+        {
+            reject(slot, rejection, 0, 0);
+            return;
+        }
+
+        final int eventCount = decision.eventCount();
+        if (0 == eventCount)
+        {
+            increment(counters.accepted);
+            window.put(clientId, commandId, IdempotencyWindow.ACCEPTED, null, 0, 0, 0, 0, null);
+            enqueue(slot, CommandResult.Status.ACCEPTED, null, 0, 0, 0, 0, false, null, lastRequiredPosition);
+            return;
+        }
+
+        journalDecision(clientId, commandId, timestampNs, eventCount);
+        applyDecision(eventCount);
+
+        final long end = appender.position();
+        increment(counters.accepted);
+        add(counters.events, eventCount);
+        eventsSinceSnapshot += eventCount;
+        window.put(clientId, commandId, IdempotencyWindow.ACCEPTED, null, end, eventCount, 0, 0, null);
+        enqueue(slot, CommandResult.Status.ACCEPTED, null, 0, 0, end, eventCount, false, null, end);
+    }
+
+    private void journalDecision(final long clientId, final long commandId, final long timestampNs, final int count)
+    {
+        final UnsafeBuffer events = decision.eventBuffer();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final int length = decision.length(i);
+                final int offset = appender.claim(epoch, timestampNs, clientId, commandId, decision.streamId(i),
+                    decision.version(i), decision.type(i), length);
+                appender.buffer().putBytes(offset, events, decision.offset(i), length);
+                appender.commit(i == count - 1);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            try
+            {
+                appender.abortGroup();
+            }
+            catch (final RuntimeException abortEx)
+            {
+                ex.addSuppressed(abortEx);
+            }
+            throw new EngineFailure("cannot journal the events of " + clientId + ":" + commandId, ex);
+        }
+    }
+
+    private void applyDecision(final int count)
+    {
+        final UnsafeBuffer events = decision.eventBuffer();
+        for (int i = 0; i < count; i++)
+        {
+            final Event event = decodeEvent(decision.type(i), events, decision.offset(i), decision.length(i));
+            try
+            {
+                applyEvent(decision.streamId(i), event);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw new EngineFailure("apply of a journaled event failed: state no longer matches the journal", ex);
+            }
+        }
+    }
+
+    private void applyEvent(final long streamId, final Event event)
+    {
+        Aggregate aggregate = aggregates.get(streamId);
+        if (null == aggregate)
+        {
+            aggregate = domain.newAggregate(streamId);
+            aggregates.put(streamId, aggregate);
+        }
+        aggregate.apply(event);
+    }
+
+    private Command decodeCommand(final int type, final int offset, final int length)
+    {
+        if (length < 0 || length > maxCommandLength)
+        {
+            throw new IllegalArgumentException("command length " + length);
+        }
+        commandView.putBytes(0, slotBytes, offset, length);
+        commandBytes.readPosition(0);
+        commandBytes.writePosition(length);
+        return commandDecoder.decode(type, commandBytes);
+    }
+
+    private Event decodeEvent(final int type, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length > eventReadCapacity)
+        {
+            throw new IllegalStateException("event of " + length + " bytes exceeds " + eventReadCapacity);
+        }
+        eventReadView.putBytes(0, buffer, offset, length);
+        eventReadBytes.readPosition(0);
+        eventReadBytes.writePosition(length);
+        return eventDecoder.decode(type, eventReadBytes);
+    }
+
+    private long nextTimestamp()
+    {
+        final long now = clock.nanoTime();
+        if (now > lastTimestampNs)
+        {
+            lastTimestampNs = now;
+        }
+        return lastTimestampNs;
+    }
+
+    // ------------------------------------------------------------------------------------------------ answers
+
+    private void reject(final CommandSlot slot, final Rejection rejection, final long expected, final long actual)
+    {
+        increment(counters.rejected);
+        window.put(slot.clientId, slot.commandId, IdempotencyWindow.REJECTED, rejection, 0, 0, expected, actual, null);
+        enqueue(slot, CommandResult.Status.REJECTED, rejection, expected, actual, 0, 0, false, null,
+            lastRequiredPosition);
+    }
+
+    private void answerFromWindow(final CommandSlot slot, final int entry)
+    {
+        final CommandResult.Status status;
+        switch (window.status(entry))
+        {
+            case IdempotencyWindow.ACCEPTED:
+                status = CommandResult.Status.ACCEPTED;
+                break;
+            case IdempotencyWindow.REJECTED:
+                status = CommandResult.Status.REJECTED;
+                break;
+            default:
+                status = CommandResult.Status.FAILED;
+                break;
+        }
+        enqueue(slot, status, window.rejection(entry), window.expectedVersion(entry), window.actualVersion(entry),
+            window.position(entry), window.eventCount(entry), true, window.error(entry),
+            Math.max(lastRequiredPosition, window.position(entry)));
+    }
+
+    private void answerFailed(final CommandSlot slot, final String error)
+    {
+        increment(counters.failed);
+        result.set(slot.clientId, slot.commandId, CommandResult.Status.FAILED, null, 0, 0, 0, 0, false, error);
+        deliverNow(slot.handler, slot.future);
+    }
+
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    private void enqueue(
+        final CommandSlot slot,
+        final CommandResult.Status status,
+        final Rejection rejection,
+        final long expected,
+        final long actual,
+        final long position,
+        final int eventCount,
+        final boolean duplicate,
+        final String error,
+        final long requiredPosition)
+    {
+        lastRequiredPosition = Math.max(lastRequiredPosition, requiredPosition);
+        pending.add(slot.clientId, slot.commandId, status, rejection, expected, actual, position, eventCount,
+            duplicate, error, slot.handler, slot.future, lastRequiredPosition);
+    }
+
+    private void deliverNow(final ResponseHandler handler, final CompletableFuture<CommandOutcome> future)
+    {
+        try
+        {
+            if (null != future)
+            {
+                future.complete(result.toOutcome());
+            }
+            else if (null != handler)
+            {
+                handler.onResponse(result);
+            }
+        }
+        catch (final Throwable ex)
+        {
+            errors.record(ex);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ failure
+
+    private void fail(final String what, final Throwable cause)
+    {
+        failure = what + ": " + cause + " (engine stopped processing; restart to recover from the journal)";
+        errors.record(cause);
+        LOG.error("{}", failure);
+        pending.failAll("outcome unknown: " + failure, result, errors);
+    }
+
+    private int drainAfterFailure()
+    {
+        batchCount = 0;
+        try
+        {
+            poller.poll(this);
+        }
+        catch (final Exception ex)
+        {
+            errors.record(ex);
+        }
+        pending.failAll("outcome unknown: " + failure, result, errors);
+        return batchCount + runControls();
+    }
+
+    String failure()
+    {
+        return failure;
+    }
+
+    // ------------------------------------------------------------------------------------------------ controls
+
+    private int runControls()
+    {
+        if (controls.isEmpty())
+        {
+            return 0;
+        }
+        final int count = controls.size();
+        for (int i = 0; i < count; i++)
+        {
+            try
+            {
+                controls.get(i).accept(this);
+            }
+            catch (final Throwable ex)
+            {
+                errors.record(ex);
+            }
+        }
+        controls.clear();
+        return count;
+    }
+
+    void requestSnapshot(final CompletableFuture<Long> done)
+    {
+        snapshotRequests.add(done);
+    }
+
+    /**
+     * Time-travel lookup: the version range of a stream up to a version, resolved on this thread (the stream
+     * index is ours) and read by the caller.
+     */
+    void resolveHistory(final long streamId, final long version, final long timestampNs,
+        final CompletableFuture<long[]> done)
+    {
+        final long current = streamIndex.version(streamId);
+        final long target = timestampNs >= 0 ? streamIndex.versionAt(streamId, timestampNs) : Math.min(version, current);
+        if (target <= 0)
+        {
+            done.complete(new long[]{0, -1, -1});
+            return;
+        }
+        done.complete(new long[]{target, streamIndex.positionOf(streamId, 1), streamIndex.positionOf(streamId, target)});
+    }
+
+    // ------------------------------------------------------------------------------------------------ snapshots
+
+    private int snapshotIfDue()
+    {
+        if (null == snapshotStore || null != failure)
+        {
+            return 0;
+        }
+        final boolean byCount = ctx.snapshotEveryEvents() > 0 && eventsSinceSnapshot >= ctx.snapshotEveryEvents();
+        final boolean byTime = ctx.snapshotIntervalNs() > 0 && eventsSinceSnapshot > 0 &&
+            System.nanoTime() - lastSnapshotTimeNs >= ctx.snapshotIntervalNs();
+        if (!snapshotRequests.isEmpty() || byCount || byTime)
+        {
+            return takeSnapshot() ? 1 : 0;
+        }
+        return 0;
+    }
+
+    /**
+     * Serialise all state on this thread (the pause), then write it on the snapshot thread.
+     *
+     * @return true when a snapshot was started.
+     */
+    private boolean takeSnapshot()
+    {
+        if (snapshotInFlight.get())
+        {
+            increment(counters.snapshotsSkipped);
+            return false;
+        }
+        if (appender.inGroup())
+        {
+            throw new IllegalStateException("snapshot inside an open group");
+        }
+        final long startNs = System.nanoTime();
+        final long logPosition = appender.position();
+        assert journal.committedPosition() == logPosition : "snapshot of unflushed state";
+        final Bytes<ByteBuffer> out = snapshotBytes;
+        out.clear();
+        out.writeInt(SNAPSHOT_MAGIC);
+        out.writeInt(SNAPSHOT_FORMAT_VERSION);
+        out.writeLong(logPosition);
+        out.writeLong(lastTimestampNs);
+        out.writeInt(aggregates.size());
+        final Long2ObjectHashMap<Aggregate>.EntryIterator it = aggregates.entrySet().iterator();
+        while (it.hasNext())
+        {
+            it.next();
+            out.writeLong(it.getLongKey());
+            final long lengthAt = out.writePosition();
+            out.writeInt(0);
+            it.getValue().writeMarshallable(out);
+            out.writeInt(lengthAt, (int)(out.writePosition() - lengthAt - 4));
+        }
+        window.writeTo(out);
+        final int length = (int)out.writePosition();
+        final ByteBuffer bytes = out.underlyingObject().duplicate();
+        bytes.limit(length).position(0);
+        final long pauseNs = System.nanoTime() - startNs;
+
+        counters.snapshotPauseNsLast.lazySet(pauseNs);
+        if (pauseNs > counters.snapshotPauseNsMax.get())
+        {
+            counters.snapshotPauseNsMax.lazySet(pauseNs);
+        }
+        counters.snapshotBytesLast.lazySet(length);
+        eventsSinceSnapshot = 0;
+        lastSnapshotTimeNs = System.nanoTime();
+
+        final List<CompletableFuture<Long>> done = new ArrayList<>(snapshotRequests);
+        snapshotRequests.clear();
+        snapshotInFlight.set(true);
+        snapshotWriter.execute(() ->
+        {
+            try
+            {
+                snapshotStore.write(logPosition, bytes);
+                counters.snapshots.incrementAndGet();
+                done.forEach(f -> f.complete(logPosition));
+            }
+            catch (final Throwable ex)
+            {
+                errors.record(ex);
+                done.forEach(f -> f.completeExceptionally(ex));
+            }
+            finally
+            {
+                snapshotInFlight.set(false);
+            }
+        });
+        return true;
+    }
+
+    boolean snapshotInFlight()
+    {
+        return snapshotInFlight.get();
+    }
+
+    // ------------------------------------------------------------------------------------------------ close
+
+    @Override
+    public void onClose()
+    {
+        runControls();
+        if (null == failure)
+        {
+            try
+            {
+                final long durable = appender.flush();
+                counters.durablePosition.lazySet(durable);
+                pending.release(durable, result, errors);
+                if (ctx.snapshotOnClose() && null != snapshotStore && !snapshotInFlight.get())
+                {
+                    takeSnapshot();
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                fail("final journal flush failed", ex);
+            }
+        }
+        pending.failAll("engine closed before the answer could be released", result, errors);
+        for (final CompletableFuture<Long> request : snapshotRequests)
+        {
+            request.completeExceptionally(new IllegalStateException("engine closed"));
+        }
+        snapshotRequests.clear();
+    }
+
+    /**
+     * Answer a slot that was published but never processed (the engine closed first). Caller thread, after
+     * the business thread stopped.
+     */
+    void answerUnprocessed(final CommandSlot slot)
+    {
+        if (CommandSlot.COMMAND == slot.kind)
+        {
+            result.set(slot.clientId, slot.commandId, CommandResult.Status.FAILED, null, 0, 0, 0, 0, false,
+                "engine closed before processing the command");
+            deliverNow(slot.handler, slot.future);
+        }
+        slot.clearReferences();
+    }
+
+    void releaseResources()
+    {
+        decision.close();
+        commandBytes.releaseLast();
+        eventReadBytes.releaseLast();
+        snapshotBytes.releaseLast();
+    }
+
+    // ------------------------------------------------------------------------------------------------ inspection
+
+    /**
+     * @return the live aggregates: business thread only, or after the engine stopped.
+     */
+    Long2ObjectHashMap<Aggregate> aggregates()
+    {
+        return aggregates;
+    }
+
+    IdempotencyWindow window()
+    {
+        return window;
+    }
+
+    /**
+     * Raised on the business thread when the journal and state can no longer be kept in step.
+     */
+    static final class EngineFailure extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        EngineFailure(final String message, final Throwable cause)
+        {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.keel.examples.ledger;
+
+import io.keel.engine.Command;
+import net.openhft.chronicle.bytes.BytesIn;
+import net.openhft.chronicle.bytes.BytesOut;
+
+/**
+ * Add money to an account.
+ */
+public final class Deposit extends Command
+{
+    /** account. */
+    public long account;
+    /** amount. */
+    public long amount;
+
+    /**
+     * Fill every field (instances are reused).
+     *
+     * @param account account.
+     * @param amount amount.
+     * @return this.
+     */
+    public Deposit set(final long account, final long amount)
+    {
+        this.account = account;
+        this.amount = amount;
+        return this;
+    }
+
+    @Override
+    public void writeMarshallable(final BytesOut<?> out)
+    {
+        out.writeStopBit(account);
+        out.writeStopBit(amount);
+    }
+
+    @Override
+    public void readMarshallable(final BytesIn<?> in)
+    {
+        account = in.readStopBit();
+        amount = in.readStopBit();
+    }
+}
