@@ -141,6 +141,12 @@ final class TestNode implements AutoCloseable
         return appender.flush();
     }
 
+    /** A stopped member's directory, for comparing its files. */
+    static TestNode view(final Path dir)
+    {
+        return new TestNode(dir, -1, List.of(), ctx -> {});
+    }
+
     /** Files of the journal, sorted. */
     List<Path> segmentFiles() throws IOException
     {
