@@ -270,7 +270,8 @@ public final class JournalAppender
      *
      * @param src    buffer holding the frame.
      * @param offset of the frame's first byte in src.
-     * @param length bytes available from offset (at least the frame's aligned length).
+     * @param length bytes available from offset (at least the frame's aligned length; padding is written as
+     *               zeros whatever the source holds there).
      * @return aligned length of the frame: the bytes consumed from src.
      * @throws IllegalArgumentException naming the failed check; nothing is appended then.
      */
@@ -333,7 +334,9 @@ public final class JournalAppender
             writeStaged();
         }
         final int stagedOffset = stagedLength;
-        staging.putBytes(stagedOffset, src, offset, alignedLength);
+        // copy the frame and write the padding as zeros ourselves: the source's padding bytes may be stale
+        staging.putLong(stagedOffset + alignedLength - FRAME_ALIGNMENT, 0L);
+        staging.putBytes(stagedOffset, src, offset, frameLength);
 
         if (0 == groupFrames)
         {

@@ -683,10 +683,18 @@ final class ReplicationAgent implements Agent, FragmentHandler
             return;
         }
         final long appended = in.appendedPosition();
+        if (appended > journal.committedPosition())
+        {
+            throw new IllegalStateException("standby reports position " + appended + " beyond the primary's log (" +
+                journal.committedPosition() + ") in the same epoch");
+        }
         if (appended > sendPosition)
         {
-            throw new IllegalStateException("standby reports position " + appended + " beyond what was sent (" +
-                sendPosition + ")");
+            // batches in flight before a rewind arrived and filled the gap: skip ahead instead of resending them
+            closeReader();
+            reader = journal.reader(appended);
+            sendPosition = appended;
+            pendingBatchLength = 0;
         }
         standbyAppended = Math.max(standbyAppended, appended);
         advanceAcked(in.durablePosition());

@@ -98,7 +98,7 @@ public final class PairMemberMain
                 if (now > nextLagNs)
                 {
                     out.append("LAG ").append(journal.committedPosition()).append(' ')
-                        .append(node.ackGate().standbyAckedPosition()).append('\n');
+                        .append(node.ackGate().standbyAckedPosition()).append(paused ? " paused" : "").append('\n');
                     nextLagNs = now + 50_000_000L;
                 }
             }

@@ -80,7 +80,10 @@ final class TestNode implements AutoCloseable
             .stateDir(dir)
             .aeronDirectoryName(aeronDir)
             .idle("backoff")
-            .termLengthBytes(1024 * 1024);
+            .termLengthBytes(1024 * 1024)
+            // two members, two drivers and a writer share 2 cores here: tests that are not about failure
+            // detection must not see a stalled JVM as a dead peer (the kill -9 test uses the default)
+            .failureTimeoutMs(250);
         customizer.accept(ctx);
         node = ReplicationNode.launch(ctx);
     }
