@@ -65,6 +65,7 @@ public final class Journal implements AutoCloseable
         try
         {
             prepareDirectory();
+            refuseForeignDirectory(); // before the lock file is created in it
             if (!ctx.readOnly())
             {
                 lockChannel = FileChannel.open(
@@ -356,6 +357,11 @@ public final class Journal implements AutoCloseable
             writeFully(channel, header, 0);
             channel.force(true);
         }
+        catch (final IOException ex)
+        {
+            Files.deleteIfExists(temp); // e.g. no space left: leave nothing behind, the log is unchanged
+            throw ex;
+        }
         moveAtomically(temp, file);
         fsyncDirectory(dir);
         final Segment segment = new Segment(file, basePosition, ctx.segmentSizeBytes());
@@ -369,7 +375,9 @@ public final class Journal implements AutoCloseable
         // used after a failed write: drop everything after the last committed position
         try
         {
-            cutAfter(position, dir.resolve(TORN_DIR), new ArrayList<>());
+            // the bytes after the position were never published (no reader, no acknowledgement saw them): cut them
+            // without a copy, which also needs no space on a full disk
+            cutAfter(position, null, new ArrayList<>());
             streamIndex.truncate(position);
             committedPosition = Math.min(committedPosition, position);
             durablePosition = Math.min(durablePosition, position);
@@ -422,10 +430,41 @@ public final class Journal implements AutoCloseable
         }
     }
 
+    /**
+     * A directory with other files and no segment files is not a journal: refuse it before creating anything in it.
+     */
+    private void refuseForeignDirectory() throws IOException
+    {
+        boolean hasSegments = false;
+        final List<String> strangers = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir))
+        {
+            for (final Path entry : stream)
+            {
+                final String name = entry.getFileName().toString();
+                if (SegmentHeader.isSegmentFileName(name))
+                {
+                    hasSegments = true;
+                }
+                else if (!(name.startsWith(SegmentHeader.FILE_PREFIX) && name.endsWith(TEMP_SUFFIX)) &&
+                    !isJournalHousekeeping(name))
+                {
+                    strangers.add(name);
+                }
+            }
+        }
+        if (!hasSegments && !strangers.isEmpty())
+        {
+            strangers.sort(null);
+            throw new JournalException(dir + " is not a Keel journal: it holds " +
+                strangers.subList(0, Math.min(5, strangers.size())) + (strangers.size() > 5 ? "..." : "") +
+                " and no segment files");
+        }
+    }
+
     private List<Segment> listSegments() throws IOException
     {
         final List<Path> files = new ArrayList<>();
-        final List<String> strangers = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir))
         {
             for (final Path entry : stream)
@@ -443,18 +482,7 @@ public final class Journal implements AutoCloseable
                         Files.deleteIfExists(entry);
                     }
                 }
-                else if (!isJournalHousekeeping(name))
-                {
-                    strangers.add(name);
-                }
             }
-        }
-        if (files.isEmpty() && !strangers.isEmpty())
-        {
-            strangers.sort(null);
-            throw new JournalException(dir + " is not a Keel journal: it holds " +
-                strangers.subList(0, Math.min(5, strangers.size())) + (strangers.size() > 5 ? "..." : "") +
-                " and no segment files");
         }
         files.sort(null);
         final List<Segment> result = new ArrayList<>(files.size());
@@ -507,10 +535,11 @@ public final class Journal implements AutoCloseable
                 fileLengths[i] = fileLength;
                 if (fileLength < SegmentHeader.LENGTH)
                 {
-                    if (last && scan.noFramesAfterGroupEnd())
+                    if (last)
                     {
                         // a segment cut inside its header: rolls are atomic (temp + rename), so only damage after
-                        // the rename can do this; nothing in it was ever readable
+                        // the rename can do this; nothing in it was ever readable. The group it would have
+                        // continued (if any) is incomplete and cut with it.
                         tornFile = named.file;
                         tornFileOffset = 0;
                         tornReason = "segment shorter than its header (" + fileLength + " bytes)";
@@ -523,7 +552,25 @@ public final class Journal implements AutoCloseable
                 final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
                 FileChannelUtil.readFully(channel, headerBytes, 0);
                 headerBytes.flip();
-                final SegmentHeader header = SegmentHeader.decode(named.file, headerBytes, checksums);
+                final SegmentHeader header;
+                try
+                {
+                    header = SegmentHeader.decode(named.file, headerBytes, checksums);
+                }
+                catch (final JournalException ex)
+                {
+                    if (!last || SegmentHeader.declaresNewerVersion(headerBytes, checksums) ||
+                        holdsValidFrame(channel, scanner, named, fileLength))
+                    {
+                        throw ex;
+                    }
+                    // the last segment's header is damaged and nothing valid follows it: a torn tail
+                    tornFile = named.file;
+                    tornFileOffset = 0;
+                    tornReason = "segment header damaged (" + ex.getMessage() + ") and no valid frame in it";
+                    tornSegmentIndex = i;
+                    break;
+                }
                 if (header.basePosition != named.basePosition)
                 {
                     throw new JournalCorruptedException(named.file, SegmentHeader.BASE_POSITION_OFFSET,
@@ -689,6 +736,15 @@ public final class Journal implements AutoCloseable
         return bytes;
     }
 
+    /** Does a segment whose header cannot be trusted hold any valid frame (taking its base from its name)? */
+    private static boolean holdsValidFrame(
+        final FileChannel channel, final SegmentScanner scanner, final Segment named, final long fileLength)
+        throws IOException
+    {
+        final Segment byName = new Segment(named.file, named.basePosition, fileLength);
+        return scanner.findValidFrameFrom(channel, byName, SegmentHeader.LENGTH, fileLength) >= 0;
+    }
+
     private int firstLaterSegmentWithFrames(final List<Segment> found, final int from, final SegmentScanner scanner)
         throws IOException
     {
@@ -715,8 +771,9 @@ public final class Journal implements AutoCloseable
                     continue;
                 }
                 final Segment segment = new Segment(named.file, header.basePosition, header.segmentSizeBytes);
-                if (null == scanner.check(segment, SegmentHeader.LENGTH, length) ||
-                    scanner.findValidFrameAfter(channel, segment, SegmentHeader.LENGTH, length) >= 0)
+                // findValidFrameFrom reads this segment's channel (check() alone would read the window of
+                // whatever file the scanner read last)
+                if (scanner.findValidFrameFrom(channel, segment, SegmentHeader.LENGTH, length) >= 0)
                 {
                     return i;
                 }
@@ -729,6 +786,7 @@ public final class Journal implements AutoCloseable
      * Remove everything after a position: later segments are moved into sideDir, the segment holding the
      * position is cut there with a copy of the cut bytes in sideDir. Works from the last segment backwards, so a
      * crash leaves a longer log, never a hole; the caller's intent file makes it complete on the next open.
+     * A null sideDir drops the bytes without a copy (for bytes that were never published).
      */
     private void cutAfter(final long position, final Path sideDir, final List<Path> sideFiles) throws IOException
     {
@@ -737,7 +795,14 @@ public final class Journal implements AutoCloseable
             final Segment segment = segmentList.get(i);
             if (segment.basePosition > position)
             {
-                sideFiles.add(moveAside(segment.file, sideDir));
+                if (null == sideDir)
+                {
+                    Files.delete(segment.file);
+                }
+                else
+                {
+                    sideFiles.add(moveAside(segment.file, sideDir));
+                }
                 segmentList.remove(i);
                 continue;
             }
@@ -746,7 +811,12 @@ public final class Journal implements AutoCloseable
                 StandardOpenOption.WRITE))
             {
                 final long length = channel.size();
-                if (length > cutOffset)
+                if (length > cutOffset && null == sideDir)
+                {
+                    channel.truncate(cutOffset);
+                    channel.force(true);
+                }
+                else if (length > cutOffset)
                 {
                     Files.createDirectories(sideDir);
                     final Path side = uniqueSideFile(sideDir, segment.file.getFileName() + "." + cutOffset);

@@ -511,15 +511,37 @@ public final class JournalAppender
                 channel.force(false);
                 unsynced = false;
             }
+        }
+        catch (final IOException ex)
+        {
+            failed = true;
+            throw new JournalException("fsync of " + segment.file + " failed while rolling journal " +
+                journal.dir() + "; durability after position " + journal.durablePosition() + " is unknown, so this " +
+                "journal accepts no more writes: restart to recover", ex);
+        }
+        final Segment next;
+        try
+        {
+            next = journal.createSegment(position(), epoch, Journal.segmentCreatedMs(firstTimestampNs));
+        }
+        catch (final IOException ex)
+        {
+            // nothing changed: the current segment stays open and the claim can be retried (e.g. once space is
+            // freed on a full disk)
+            throw new JournalException("cannot roll journal " + journal.dir() + " to a new segment at position " +
+                position() + ": " + ex.getMessage() + "; nothing written is affected", ex);
+        }
+        try
+        {
             channel.close();
-            segment = journal.createSegment(position(), epoch, Journal.segmentCreatedMs(firstTimestampNs));
+            segment = next;
             channel = FileChannel.open(segment.file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         }
         catch (final IOException ex)
         {
             failed = true;
-            throw new JournalException("cannot roll journal " + journal.dir() + " to a new segment at position " +
-                position() + ": " + ex, ex);
+            throw new JournalException("cannot open new segment " + next.file + " of journal " + journal.dir() +
+                ": " + ex, ex);
         }
     }
 

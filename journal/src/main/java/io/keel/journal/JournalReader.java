@@ -117,8 +117,10 @@ public final class JournalReader implements AutoCloseable
             Journal.closeQuietly(channel);
             segment = selected;
             channel = FileChannel.open(segment.file, StandardOpenOption.READ);
-            window.reset(channel);
         }
+        // the segment list changes on a roll, a truncation or a rollback: bytes buffered from before a truncation
+        // may have been replaced since, so never serve them again
+        window.reset(channel);
     }
 
     /** Close the open segment file. */

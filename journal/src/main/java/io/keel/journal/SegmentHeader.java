@@ -108,6 +108,18 @@ final class SegmentHeader
     }
 
     /**
+     * Does a header carry our magic, a format version newer than this build's and a matching header CRC (the
+     * magic, version and CRC fields are the part of the layout every version keeps)? Such a file is from a newer
+     * Keel, never a torn tail; a newer-looking version with a bad CRC is damage.
+     */
+    static boolean declaresNewerVersion(final ByteBuffer bytes, final Checksums checksums)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        return buffer.getLong(MAGIC_OFFSET, ORDER) == MAGIC && buffer.getInt(VERSION_OFFSET, ORDER) > FORMAT_VERSION &&
+            buffer.getInt(CRC_OFFSET, ORDER) == checksums.crc32c(bytes, 0, CRC_OFFSET);
+    }
+
+    /**
      * Decode and validate a header read from a file.
      *
      * @param file  for messages.

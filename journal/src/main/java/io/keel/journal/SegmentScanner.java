@@ -20,7 +20,10 @@ final class SegmentScanner
     /** Outcome of scanning one segment. */
     static final class Result
     {
-        /** File offset just after the last valid frame. */
+        /**
+         * File offset just after the last valid frame, alignment padding included: this is where the next frame
+         * goes even when a crash cut the (CRC-less) padding of the last frame off the file.
+         */
         long validEndOffset;
         /** File offset of the first bad frame, or -1 when every byte up to the file's end checked out. */
         long badOffset = -1;
@@ -66,7 +69,7 @@ final class SegmentScanner
             result.frameCount++;
             offset += frame.alignedLength();
         }
-        result.validEndOffset = Math.min(offset, fileLength);
+        result.validEndOffset = offset;
         return result;
     }
 
@@ -80,8 +83,19 @@ final class SegmentScanner
     long findValidFrameAfter(final FileChannel channel, final Segment segment, final long fromOffset, final long fileLength)
         throws IOException
     {
+        return findValidFrameFrom(channel, segment, fromOffset + FRAME_ALIGNMENT, fileLength);
+    }
+
+    /**
+     * Like {@link #findValidFrameAfter} but including fromOffset itself; reads only the given channel.
+     *
+     * @return file offset of the first valid frame at or after fromOffset, or -1.
+     */
+    long findValidFrameFrom(final FileChannel channel, final Segment segment, final long fromOffset, final long fileLength)
+        throws IOException
+    {
         window.reset(channel);
-        for (long offset = fromOffset + FRAME_ALIGNMENT; offset + HEADER_LENGTH <= fileLength; offset += FRAME_ALIGNMENT)
+        for (long offset = fromOffset; offset + HEADER_LENGTH <= fileLength; offset += FRAME_ALIGNMENT)
         {
             if (null == check(segment, offset, fileLength))
             {
