@@ -61,6 +61,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final EpochNanoClock clock;
     private final EngineCounters counters;
     private final EngineErrors errors;
+    private final java.util.function.LongUnaryOperator releaseGate;
 
     private final Long2ObjectHashMap<Aggregate> aggregates = new Long2ObjectHashMap<>();
     private final Decision decision;
@@ -74,7 +75,8 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final Bytes<Void> eventReadBytes;
     private final UnsafeBuffer eventReadView;
     private final int eventReadCapacity;
-    private final Bytes<ByteBuffer> snapshotBytes = Bytes.elasticByteBuffer(64 * 1024);
+    private final Bytes<ByteBuffer> snapshotBytes;
+    private final UnsafeBuffer windowView = new UnsafeBuffer(0, 0);
     private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
     private final List<CompletableFuture<Long>> snapshotRequests = new ArrayList<>();
     private final List<Consumer<BusinessLogic>> controls = new ArrayList<>();
@@ -114,6 +116,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         this.clock = ctx.clock();
         this.counters = counters;
         this.errors = errors;
+        this.releaseGate = ctx.releaseGate();
         this.snapshotStore = snapshotStore;
         this.snapshotWriter = snapshotWriter;
 
@@ -130,6 +133,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         eventReadBytes = Bytes.allocateDirect(eventReadCapacity);
         eventReadBytes.singleThreadedCheckDisabled(true);
         eventReadView = new UnsafeBuffer(eventReadBytes.addressForRead(0), eventReadCapacity);
+        // sized up front for a full idempotency window plus room for aggregates: the first snapshot then
+        // neither grows the buffer nor faults its pages in while the business thread waits
+        final long windowBytes = (long)ctx.idempotencyWindow() * 56 + (1 << 20);
+        snapshotBytes = Bytes.elasticByteBuffer((int)Math.min(windowBytes, 256L << 20));
         snapshotBytes.singleThreadedCheckDisabled(true);
         lastTimestampNs = journal.lastTimestampNs();
         if (epoch < journal.lastEpoch())
@@ -278,7 +285,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 in.readLimit(limit);
                 aggregates.put(streamId, aggregate);
             }
-            window.readFrom(in);
+            in.readSkip(window.readFrom(new UnsafeBuffer(copy), (int)in.readPosition()));
             if (in.readRemaining() != 0)
             {
                 throw new IllegalArgumentException(in.readRemaining() + " trailing bytes");
@@ -305,9 +312,9 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             return drainAfterFailure();
         }
         int work = 0;
+        batchCount = 0;
         if (pending.remaining() >= maxBatchSize)
         {
-            batchCount = 0;
             try
             {
                 poller.poll(this);
@@ -322,6 +329,11 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 work += batchCount;
                 endOfBatch();
             }
+        }
+        if (0 == batchCount && pending.size() > 0)
+        {
+            // answers wait for a position that became durable (or, with replication, acknowledged) since
+            work += pending.release(releasePosition(journal.durablePosition()), result, errors);
         }
         work += runControls();
         work += snapshotIfDue();
@@ -379,7 +391,13 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             return;
         }
         counters.durablePosition.lazySet(durable);
-        pending.release(durable, result, errors);
+        pending.release(releasePosition(durable), result, errors);
+    }
+
+    private long releasePosition(final long durable)
+    {
+        final long gated = releaseGate.applyAsLong(durable);
+        return Math.min(gated, durable);
     }
 
     // ------------------------------------------------------------------------------------------------ one command
@@ -765,7 +783,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             it.getValue().writeMarshallable(out);
             out.writeInt(lengthAt, (int)(out.writePosition() - lengthAt - 4));
         }
-        window.writeTo(out);
+        final long windowAt = out.writePosition();
+        out.ensureCapacity(windowAt + window.maxSnapshotLength());
+        windowView.wrap(out.addressForWrite(windowAt), (int)(out.realCapacity() - windowAt));
+        out.writeSkip(window.writeTo(windowView, 0));
         final int length = (int)out.writePosition();
         final ByteBuffer bytes = out.underlyingObject().duplicate();
         bytes.limit(length).position(0);
@@ -785,20 +806,31 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         snapshotInFlight.set(true);
         snapshotWriter.execute(() ->
         {
+            Throwable failure = null;
             try
             {
                 snapshotStore.write(logPosition, bytes);
                 counters.snapshots.incrementAndGet();
-                done.forEach(f -> f.complete(logPosition));
             }
             catch (final Throwable ex)
             {
                 errors.record(ex);
-                done.forEach(f -> f.completeExceptionally(ex));
+                failure = ex;
             }
             finally
             {
-                snapshotInFlight.set(false);
+                snapshotInFlight.set(false); // before answering: whoever waits may take the next one at once
+            }
+            for (final CompletableFuture<Long> request : done)
+            {
+                if (null == failure)
+                {
+                    request.complete(logPosition);
+                }
+                else
+                {
+                    request.completeExceptionally(failure);
+                }
             }
         });
         return true;
@@ -821,7 +853,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             {
                 final long durable = appender.flush();
                 counters.durablePosition.lazySet(durable);
-                pending.release(durable, result, errors);
+                pending.release(releasePosition(durable), result, errors);
                 if (ctx.snapshotOnClose() && null != snapshotStore && !snapshotInFlight.get())
                 {
                     takeSnapshot();

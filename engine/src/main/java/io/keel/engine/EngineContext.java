@@ -12,6 +12,7 @@ import org.agrona.concurrent.YieldingIdleStrategy;
 
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongUnaryOperator;
 
 /**
  * Configuration of an {@link Engine}. Defaults come from system properties ({@code keel.engine.*});
@@ -72,6 +73,7 @@ public final class EngineContext
     private long drainTimeoutNs = TimeUnit.SECONDS.toNanos(10);
     private EpochNanoClock clock;
     private ErrorHandler errorHandler;
+    private LongUnaryOperator releaseGate;
     private boolean concluded;
 
     /**
@@ -144,6 +146,13 @@ public final class EngineContext
             throw new IllegalArgumentException(MAX_EVENT_BYTES_PER_COMMAND_PROP + " (maxEventBytesPerCommand) = " +
                 maxEventBytesPerCommand + " must be in [8, 64 MiB]");
         }
+        final int maxPayload = journalContext.maxFrameLengthBytes() - io.keel.journal.FrameDescriptor.HEADER_LENGTH;
+        if (maxEventBytesPerCommand > maxPayload)
+        {
+            throw new IllegalArgumentException(MAX_EVENT_BYTES_PER_COMMAND_PROP + " (maxEventBytesPerCommand) = " +
+                maxEventBytesPerCommand + " must fit one journal frame payload (" + maxPayload + " bytes, from " +
+                JournalContext.MAX_FRAME_LENGTH_PROP + ")");
+        }
         if (snapshotEveryEvents < 0)
         {
             throw new IllegalArgumentException(SNAPSHOT_EVERY_EVENTS_PROP + " (snapshotEveryEvents) = " +
@@ -174,6 +183,10 @@ public final class EngineContext
         if (null == clock)
         {
             clock = new OffsetEpochNanoClock();
+        }
+        if (null == releaseGate)
+        {
+            releaseGate = LongUnaryOperator.identity();
         }
         concluded = true;
         return this;
@@ -514,6 +527,27 @@ public final class EngineContext
     public EngineContext errorHandler(final ErrorHandler errorHandler)
     {
         this.errorHandler = errorHandler;
+        return this;
+    }
+
+    /** @return maps the journal's durable position to the position up to which answers may be released. */
+    public LongUnaryOperator releaseGate()
+    {
+        return releaseGate;
+    }
+
+    /**
+     * Where replication plugs in: answers are released up to {@code releaseGate(durablePosition)}, e.g.
+     * {@code durable -> Math.min(durable, standbyAckedPosition)} in SYNC mode. Called on the business-logic thread
+     * after every batch and while idle with answers pending; must not allocate or block, and must never return
+     * more than it was given. Default: the durable position.
+     *
+     * @param releaseGate the gate.
+     * @return this.
+     */
+    public EngineContext releaseGate(final LongUnaryOperator releaseGate)
+    {
+        this.releaseGate = releaseGate;
         return this;
     }
 }

@@ -1,8 +1,10 @@
 package io.keel.engine;
 
-import net.openhft.chronicle.bytes.BytesIn;
-import net.openhft.chronicle.bytes.BytesOut;
 import org.agrona.BitUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import java.nio.ByteOrder;
 
 /**
  * The outcomes of the last {@code capacity} commands, keyed by (clientId, commandId): what makes a retried
@@ -19,6 +21,9 @@ final class IdempotencyWindow
     static final byte ACCEPTED = 1;
     static final byte REJECTED = 2;
     static final byte FAILED = 3;
+
+    private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
+    private static final int ENTRY_LENGTH = 49;
 
     private final int capacity;
     private final int mask;
@@ -174,52 +179,97 @@ final class IdempotencyWindow
     }
 
     /**
-     * Write every entry, oldest first.
+     * @return an upper bound of the bytes {@link #writeTo(MutableDirectBuffer, int)} writes.
      */
-    void writeTo(final BytesOut<?> out)
+    long maxSnapshotLength()
     {
-        out.writeInt(size);
+        long length = 4 + (long)size * ENTRY_LENGTH;
         for (int i = 0; i < size; i++)
         {
-            final int e = (int)((head + i) % capacity);
-            out.writeLong(clientIds[e]);
-            out.writeLong(commandIds[e]);
-            out.writeByte(statuses[e]);
-            out.writeInt(null == rejections[e] ? 0 : rejections[e].code());
-            out.writeLong(positions[e]);
-            out.writeInt(eventCounts[e]);
-            out.writeLong(expectedVersions[e]);
-            out.writeLong(actualVersions[e]);
-            out.writeUtf8(errors[e]);
+            final String error = errors[(int)((head + i) % capacity)];
+            if (null != error)
+            {
+                length += 4 + 3L * error.length();
+            }
         }
+        return length;
     }
 
     /**
-     * Replace the contents with entries written by {@link #writeTo(BytesOut)}; keeps the newest when the snapshot
-     * holds more than this window's capacity.
+     * Write every entry, oldest first, as fixed-size little-endian records (plus the error text of failed
+     * commands): a tight loop of plain stores, so a snapshot of a large window is a short pause.
+     *
+     * @return bytes written.
      */
-    void readFrom(final BytesIn<?> in)
+    int writeTo(final MutableDirectBuffer buffer, final int offset)
+    {
+        int at = offset;
+        buffer.putInt(at, size, ORDER);
+        at += 4;
+        for (int i = 0; i < size; i++)
+        {
+            final int e = (int)((head + i) % capacity);
+            buffer.putLong(at, clientIds[e], ORDER);
+            buffer.putLong(at + 8, commandIds[e], ORDER);
+            buffer.putLong(at + 16, positions[e], ORDER);
+            buffer.putLong(at + 24, expectedVersions[e], ORDER);
+            buffer.putLong(at + 32, actualVersions[e], ORDER);
+            buffer.putInt(at + 40, eventCounts[e], ORDER);
+            buffer.putInt(at + 44, null == rejections[e] ? 0 : rejections[e].code(), ORDER);
+            buffer.putByte(at + 48, statuses[e]);
+            at += ENTRY_LENGTH;
+            if (FAILED == statuses[e])
+            {
+                at += buffer.putStringUtf8(at, null == errors[e] ? "" : errors[e], ORDER);
+            }
+        }
+        return at - offset;
+    }
+
+    /**
+     * Replace the contents with entries written by {@link #writeTo(MutableDirectBuffer, int)}; keeps the newest
+     * when there are more than this window's capacity.
+     *
+     * @return bytes read.
+     */
+    int readFrom(final DirectBuffer buffer, final int offset)
     {
         clear();
-        final int count = in.readInt();
-        if (count < 0)
+        int at = offset;
+        final int count = buffer.getInt(at, ORDER);
+        at += 4;
+        if (count < 0 || (long)count * ENTRY_LENGTH > buffer.capacity() - at)
         {
-            throw new IllegalArgumentException("idempotency window entry count " + count);
+            throw new IllegalArgumentException("idempotency window entry count " + count + " does not fit the snapshot");
         }
         for (int i = 0; i < count; i++)
         {
-            final long clientId = in.readLong();
-            final long commandId = in.readLong();
-            final byte status = in.readByte();
-            final int code = in.readInt();
-            final long position = in.readLong();
-            final int eventCount = in.readInt();
-            final long expected = in.readLong();
-            final long actual = in.readLong();
-            final String error = in.readUtf8();
-            put(clientId, commandId, status, 0 == code ? null : Rejection.of(code), position, eventCount, expected,
-                actual, error);
+            final long clientId = buffer.getLong(at, ORDER);
+            final long commandId = buffer.getLong(at + 8, ORDER);
+            final long position = buffer.getLong(at + 16, ORDER);
+            final long expected = buffer.getLong(at + 24, ORDER);
+            final long actual = buffer.getLong(at + 32, ORDER);
+            final int eventCount = buffer.getInt(at + 40, ORDER);
+            final int code = buffer.getInt(at + 44, ORDER);
+            final byte status = buffer.getByte(at + 48);
+            at += ENTRY_LENGTH;
+            String error = null;
+            if (FAILED == status)
+            {
+                error = buffer.getStringUtf8(at, ORDER);
+                at += 4 + buffer.getInt(at, ORDER);
+            }
+            else if (ACCEPTED != status && REJECTED != status)
+            {
+                throw new IllegalArgumentException("idempotency window entry " + i + " has status " + status);
+            }
+            if (NOT_FOUND == find(clientId, commandId))
+            {
+                put(clientId, commandId, status, 0 == code ? null : Rejection.of(code), position, eventCount, expected,
+                    actual, error);
+            }
         }
+        return at - offset;
     }
 
     private void evictOldest()

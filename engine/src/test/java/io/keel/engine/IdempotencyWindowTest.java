@@ -1,6 +1,6 @@
 package io.keel.engine;
 
-import net.openhft.chronicle.bytes.Bytes;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayDeque;
@@ -74,11 +74,11 @@ class IdempotencyWindowTest
             window.put(9, id, IdempotencyWindow.FAILED, null, 0, 0, 0, 0, "error " + id);
         }
         window.put(9, 7, IdempotencyWindow.REJECTED, Rejection.VERSION_CONFLICT, 0, 0, 3, 4, null);
-        final Bytes<?> bytes = Bytes.allocateElasticOnHeap(256);
-        window.writeTo(bytes);
+        final UnsafeBuffer bytes = new UnsafeBuffer(new byte[(int)window.maxSnapshotLength()]);
+        final int written = window.writeTo(bytes, 0);
 
         final IdempotencyWindow copy = new IdempotencyWindow(4);
-        copy.readFrom(bytes);
+        assertEquals(written, copy.readFrom(bytes, 0));
         assertEquals(4, copy.size());
         assertEquals(IdempotencyWindow.NOT_FOUND, copy.find(9, 3));
         assertEquals("error 6", copy.error(copy.find(9, 6)));
@@ -87,6 +87,5 @@ class IdempotencyWindowTest
         assertEquals(3, copy.expectedVersion(conflict));
         assertEquals(4, copy.actualVersion(conflict));
         assertNull(copy.rejection(copy.find(9, 6)));
-        bytes.releaseLast();
     }
 }

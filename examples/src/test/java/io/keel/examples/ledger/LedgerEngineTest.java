@@ -314,6 +314,23 @@ class LedgerEngineTest
         }
     }
 
+    @Test
+    void answersWaitForTheReleaseGate()
+    {
+        final java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
+        try (Engine engine = Engine.launch(context(dir).releaseGate(durable -> Math.min(durable, acked.get()))))
+        {
+            final java.util.concurrent.CompletableFuture<CommandOutcome> open =
+                engine.submit(1, 1, new OpenAccount().set(1, 5));
+            awaitCondition("the command is durable", () -> engine.counters().durablePosition() > 0);
+            await(engine.query(1, a -> a)); // a full duty cycle after the batch that made it durable
+            assertFalse(open.isDone(), "answered before the gate let it through");
+
+            acked.set(engine.counters().durablePosition());
+            assertInstanceOf(CommandOutcome.Accepted.class, await(open));
+        }
+    }
+
     private static Account account(final Optional<io.keel.engine.Aggregate> aggregate)
     {
         return (Account)aggregate.orElseThrow();
