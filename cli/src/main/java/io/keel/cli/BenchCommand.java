@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
         BenchCommand.Floor.class,
         BenchCommand.Ring.class,
         BenchCommand.AeronPingPong.class,
+        BenchCommand.Gateway.class,
         BenchCommand.Alloc.class,
         BenchCommand.JournalBench.class,
         BenchCommand.CompareRuns.class
@@ -51,7 +52,7 @@ public final class BenchCommand implements Runnable
     public void run()
     {
         throw new CommandLine.ParameterException(
-            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, alloc or compare");
+            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, alloc or compare");
     }
 
     /**
@@ -332,6 +333,21 @@ public final class BenchCommand implements Runnable
         String scenarioName()
         {
             return "aeron";
+        }
+    }
+
+    @Command(name = "gateway", mixinStandardHelpOptions = true,
+        description = {
+            "Client -> node -> client over Aeron UDP (gateway, engine, journal) beside raw Aeron ping-pong of the same size.",
+            "JVM properties: keel.bench.gateway.fsync=none|batch|always, keel.bench.gateway.window=N,",
+            "keel.bench.gateway.client.driver=shared|own (set with KEEL_JAVA_OPTS=-D...)."
+        })
+    static final class Gateway extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "gateway";
         }
     }
 

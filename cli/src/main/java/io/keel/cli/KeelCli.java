@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
     description = "Keel: a replicated single-writer command engine.",
     subcommands = {
         JournalCommand.class,
+        NodeCommand.class,
+        DriverCommand.class,
+        BankCommand.class,
         BenchCommand.class,
         CommandLine.HelpCommand.class
     })
@@ -40,7 +43,10 @@ public final class KeelCli implements Runnable
         System.exit(newCommandLine().execute(args));
     }
 
-    static CommandLine newCommandLine()
+    /**
+     * @return the command line, for running commands in-process (tests, tools).
+     */
+    public static CommandLine newCommandLine()
     {
         return new CommandLine(new KeelCli());
     }

@@ -1,0 +1,185 @@
+package io.keel.cli.gateway;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A {@code keel node} in a separate JVM (test class path, the project's JVM flags), with its output captured so a
+ * test can await lines with a deadline.
+ */
+final class NodeProcess implements AutoCloseable
+{
+    private final Process process;
+    private final List<String> lines = new ArrayList<>();
+    private final String name;
+
+    private NodeProcess(final String name, final List<String> command) throws IOException
+    {
+        this.name = name;
+        process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final Thread reader = new Thread(() ->
+        {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8)))
+            {
+                String line;
+                while ((line = in.readLine()) != null)
+                {
+                    synchronized (lines)
+                    {
+                        lines.add(line);
+                    }
+                }
+            }
+            catch (final IOException ignore)
+            {
+                // the process ended
+            }
+        }, "node-output-" + name);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /**
+     * Start {@code keel <args>} in a new JVM.
+     */
+    static NodeProcess start(final String name, final List<String> jvmArgs, final String... args) throws IOException
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(Arrays.asList(System.getProperty("keel.jvm.flags", "").trim().split("\\s+")));
+        command.add("-Xmx256m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(jvmArgs);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("io.keel.cli.KeelCli");
+        command.addAll(Arrays.asList(args));
+        return new NodeProcess(name, command);
+    }
+
+    static NodeProcess startNode(final String name, final int id, final String members, final Path dir,
+        final List<String> jvmArgs, final String... extra) throws IOException
+    {
+        final List<String> args = new ArrayList<>(List.of("node", "--members", members, "--id", Integer.toString(id),
+            "--dir", dir.toString(), "--fsync", "none"));
+        args.addAll(Arrays.asList(extra));
+        return start(name, jvmArgs, args.toArray(new String[0]));
+    }
+
+    /** @return the first output line containing the text, waiting up to the timeout. */
+    String awaitLine(final String text, final long timeoutMs)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadlineNs)
+        {
+            synchronized (lines)
+            {
+                for (final String line : lines)
+                {
+                    if (line.contains(text))
+                    {
+                        return line;
+                    }
+                }
+            }
+            if (!process.isAlive())
+            {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // let the reader take the last lines
+                synchronized (lines)
+                {
+                    for (final String line : lines)
+                    {
+                        if (line.contains(text))
+                        {
+                            return line;
+                        }
+                    }
+                }
+                throw new AssertionError(name + " exited (" + process.exitValue() + ") before printing '" + text +
+                    "':\n" + output());
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+        throw new AssertionError(name + " did not print '" + text + "' within " + timeoutMs + " ms:\n" + output());
+    }
+
+    /** @return the aeron dir from the ready line. */
+    String awaitReady()
+    {
+        final String line = awaitLine(" ready: ", 30_000);
+        final int start = line.indexOf("aeron dir ") + "aeron dir ".length();
+        return line.substring(start, line.indexOf(' ', start));
+    }
+
+    int awaitExit(final long timeoutMs) throws InterruptedException
+    {
+        if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS))
+        {
+            throw new AssertionError(name + " did not exit within " + timeoutMs + " ms:\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    boolean isAlive()
+    {
+        return process.isAlive();
+    }
+
+    String output()
+    {
+        synchronized (lines)
+        {
+            return String.join("\n", lines);
+        }
+    }
+
+    /** SIGTERM, and wait for a clean exit. */
+    int stop() throws InterruptedException
+    {
+        process.toHandle().destroy(); // SIGTERM without closing our end of its output (Process.destroy would)
+        return awaitExit(30_000);
+    }
+
+    /** SIGKILL. */
+    void kill() throws InterruptedException
+    {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException
+    {
+        if (process.isAlive())
+        {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** @return a UDP port on 127.0.0.1 free right now. */
+    static int freePort()
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+}

@@ -1,0 +1,806 @@
+package io.keel.gateway;
+
+import io.aeron.Aeron;
+import io.aeron.ChannelUri;
+import io.aeron.CommonContext;
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.exceptions.RegistrationException;
+import io.keel.engine.CommandCodecs;
+import io.keel.engine.Engine;
+import io.keel.gateway.protocol.ErrorCode;
+import io.keel.gateway.protocol.Hmac;
+import io.keel.gateway.protocol.MessageDecoder;
+import io.keel.gateway.protocol.MessageEncoder;
+import io.keel.gateway.protocol.Protocol;
+import net.openhft.chronicle.bytes.Bytes;
+import org.agrona.BitUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.ErrorHandler;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The gateway's duty cycle: poll the ingress, validate every message, manage sessions, submit commands to the
+ * engine, and send the engine's answers back on each session's egress publication. One thread; nothing here
+ * blocks, and the command path allocates nothing.
+ */
+final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHandler
+{
+    private static final long HOUSEKEEPING_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long PENDING_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(200);
+
+    private final GatewayContext ctx;
+    private final Gateway gateway;
+    private final Engine engine;
+    private final Aeron aeron;
+    private final GatewayCounters counters;
+    private final ErrorHandler errorHandler;
+    private final NanoClock clock = SystemNanoClock.INSTANCE;
+    private final BoundedAssembler assembler;
+    private final MessageDecoder decoder = new MessageDecoder();
+    private final MessageEncoder encoder = new MessageEncoder();
+    private final UnsafeBuffer egressBuffer;
+    private final ManyToOneRingBuffer answers;
+    private final AtomicLong answersLost = new AtomicLong();
+    private final Long2ObjectHashMap<Session> sessions = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Hmac> hmacs = new Long2ObjectHashMap<>();
+    private final boolean[] knownCommandTypes = new boolean[CommandCodecs.MAX_TYPE_ID + 1];
+    private final byte[] proof = new byte[Protocol.MAC_LENGTH];
+    private final SecureRandom random = new SecureRandom();
+    private final int maxCommandLength;
+    private final int maxSessionTable;
+    private final org.agrona.concurrent.AgentInvoker driverInvoker;
+    private final org.agrona.concurrent.AgentInvoker clientConductorInvoker;
+    private Subscription ingress;
+    private int openSessions;
+    private int pendingSessions;
+    private int totalInFlight;
+    private long nextHousekeepingNs;
+    private boolean ingressClosed;
+    private boolean drained;
+
+    GatewayAgent(final GatewayContext ctx, final Gateway gateway, final Engine engine, final Aeron aeron,
+        final GatewayCounters counters, final ErrorHandler errorHandler)
+    {
+        this.ctx = ctx;
+        this.gateway = gateway;
+        this.engine = engine;
+        this.aeron = aeron;
+        this.counters = counters;
+        this.errorHandler = errorHandler;
+        this.maxCommandLength = engine.context().maxCommandLengthBytes();
+        this.maxSessionTable = ctx.maxSessions() * 2 + 16;
+        this.assembler = new BoundedAssembler(this, ctx.maxMessageLengthBytes(), maxSessionTable);
+        this.egressBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(
+            Math.max(ctx.maxMessageLengthBytes(), Protocol.QUERY_RESULT_STATE_OFFSET + ctx.maxMessageLengthBytes())));
+        final int ringBytes = BitUtil.findNextPositivePowerOfTwo(
+            (ctx.maxTotalInFlight() + 64) * BitUtil.align(SessionAnswers.MAX_RECORD_LENGTH + 8, 8));
+        this.answers = new ManyToOneRingBuffer(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(ringBytes + RingBufferDescriptor.TRAILER_LENGTH)));
+        final CommandCodecs commandCodecs = engine.context().domain().commands();
+        for (int type = 1; type <= CommandCodecs.MAX_TYPE_ID; type++)
+        {
+            knownCommandTypes[type] = null != commandCodecs.newInstance(type);
+        }
+        this.driverInvoker = ctx.driverInvoker();
+        this.clientConductorInvoker = aeron.conductorAgentInvoker();
+        this.ingress = aeron.addSubscription(gateway.ingressChannel(), ctx.ingressStreamId());
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "keel-gateway-" + ctx.memberId();
+    }
+
+    @Override
+    public int doWork()
+    {
+        final long nowNs = clock.nanoTime();
+        int work = 0;
+        if (null != driverInvoker)
+        {
+            work += driverInvoker.invoke();
+        }
+        if (null != clientConductorInvoker)
+        {
+            work += clientConductorInvoker.invoke();
+        }
+        if (!ingressClosed)
+        {
+            if (gateway.ingressStopRequested())
+            {
+                ingressClosed = true;
+                ingress.close();
+                gateway.ingressStopped();
+            }
+            else
+            {
+                work += ingress.poll(assembler, GatewayContext.INGRESS_FRAGMENT_LIMIT);
+            }
+        }
+        work += answers.read(this, GatewayContext.ANSWER_LIMIT);
+        if (nowNs >= nextHousekeepingNs)
+        {
+            work += housekeeping(nowNs);
+            nextHousekeepingNs = nowNs + (pendingSessions > 0 ? PENDING_INTERVAL_NS : HOUSEKEEPING_INTERVAL_NS);
+        }
+        if (!drained && gateway.drainRequested())
+        {
+            work += answers.read(this, Integer.MAX_VALUE);
+            if (0 == answers.size())
+            {
+                for (final Session session : sessions.values())
+                {
+                    if (session.state != Session.CLOSED)
+                    {
+                        close(session, ErrorCode.SHUTTING_DOWN, true, nowNs);
+                    }
+                }
+                drained = true;
+                gateway.drained();
+            }
+        }
+        return work;
+    }
+
+    @Override
+    public void onClose()
+    {
+        if (!ingressClosed)
+        {
+            ingress.close();
+        }
+        for (final Session session : sessions.values())
+        {
+            aeron.asyncRemovePublication(session.publicationRegistrationId);
+        }
+        sessions.clear();
+        if (answersLost.get() > 0)
+        {
+            errorHandler.onError(new IllegalStateException(answersLost.get() + " engine answers did not fit the " +
+                "answer ring: clients recover them by retrying"));
+        }
+    }
+
+    int openSessions()
+    {
+        return openSessions;
+    }
+
+    // ------------------------------------------------------------------------------------------- ingress
+
+    @Override
+    public void onMessage(final DirectBuffer buffer, final int offset, final int length, final int imageSessionId)
+    {
+        final ErrorCode valid = decoder.wrap(buffer, offset, length, ctx.maxMessageLengthBytes());
+        if (ErrorCode.OK != valid)
+        {
+            refuseInvalid(valid, length, imageSessionId);
+            return;
+        }
+        final long nowNs = clock.nanoTime();
+        try
+        {
+            switch (decoder.type())
+            {
+                case Protocol.CONNECT:
+                    onConnect(imageSessionId, nowNs);
+                    break;
+                case Protocol.CHALLENGE_REPLY:
+                    onChallengeReply(imageSessionId, nowNs);
+                    break;
+                case Protocol.COMMAND:
+                    onCommand(imageSessionId, nowNs);
+                    break;
+                case Protocol.KEEPALIVE:
+                    onKeepAlive(imageSessionId, nowNs);
+                    break;
+                case Protocol.CLOSE:
+                    onClientClose(imageSessionId, nowNs);
+                    break;
+                case Protocol.QUERY:
+                    onQuery(imageSessionId, nowNs);
+                    break;
+                default:
+                    counters.unknownType.increment();
+                    final Session session = sessionOf(decoder.sessionId(), imageSessionId);
+                    if (null != session)
+                    {
+                        sendError(session, 0, ErrorCode.UNKNOWN_TYPE, "not a client message");
+                    }
+                    break;
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            counters.errors.increment();
+            errorHandler.onError(ex);
+        }
+    }
+
+    @Override
+    public void onTooLarge(final DirectBuffer buffer, final int offset, final int length, final int imageSessionId)
+    {
+        counters.tooLarge.increment();
+        if (length >= Protocol.HEADER_LENGTH)
+        {
+            final Session session = sessionOf(buffer.getLong(offset + Protocol.SESSION_ID_OFFSET), imageSessionId);
+            if (null != session)
+            {
+                final long commandId = length >= Protocol.COMMAND_ID_OFFSET + 8 ?
+                    buffer.getLong(offset + Protocol.COMMAND_ID_OFFSET) : 0;
+                sendError(session, commandId, ErrorCode.TOO_LARGE, "message longer than the maximum");
+            }
+        }
+    }
+
+    private void refuseInvalid(final ErrorCode why, final int length, final int imageSessionId)
+    {
+        switch (why)
+        {
+            case BAD_VERSION:
+                counters.badVersion.increment();
+                break;
+            case UNKNOWN_TYPE:
+                counters.unknownType.increment();
+                break;
+            case TOO_LARGE:
+                counters.tooLarge.increment();
+                break;
+            default:
+                counters.malformed.increment();
+                break;
+        }
+        if (length >= Protocol.HEADER_LENGTH)
+        {
+            final Session session = sessionOf(decoder.sessionId(), imageSessionId);
+            if (null != session)
+            {
+                final long correlationId = length >= Protocol.CORRELATION_ID_OFFSET + 8 ? decoder.correlationId() : 0;
+                sendError(session, correlationId, why, null);
+            }
+        }
+    }
+
+    /**
+     * @return the session when it exists and the message came from the publication that opened it.
+     */
+    private Session sessionOf(final long sessionId, final int imageSessionId)
+    {
+        final Session session = sessions.get(sessionId);
+        if (null == session || session.imageSessionId != imageSessionId || null == session.publication)
+        {
+            return null;
+        }
+        return session;
+    }
+
+    private void onConnect(final int imageSessionId, final long nowNs)
+    {
+        if (decoder.sessionId() != 0 || decoder.responseStreamId() <= 0)
+        {
+            counters.malformed.increment();
+            return;
+        }
+        if (sessions.size() >= maxSessionTable || pendingSessions >= ctx.maxSessions())
+        {
+            counters.sessionLimit.increment();
+            return;
+        }
+        final String channel = egressChannel(decoder.channel());
+        if (null == channel)
+        {
+            counters.badChannel.increment();
+            return;
+        }
+        final long registrationId;
+        try
+        {
+            registrationId = aeron.asyncAddExclusivePublication(channel, decoder.responseStreamId());
+        }
+        catch (final RuntimeException ex)
+        {
+            counters.badChannel.increment();
+            return;
+        }
+        long sessionId;
+        do
+        {
+            sessionId = random.nextLong() & Long.MAX_VALUE;
+        }
+        while (0 == sessionId || sessions.containsKey(sessionId));
+        final Session session = new Session(sessionId, decoder.clientId(), decoder.correlationId(), imageSessionId,
+            registrationId, nowNs, new SessionAnswers(sessionId, answers, answersLost));
+        sessions.put(sessionId, session);
+        pendingSessions++;
+        nextHousekeepingNs = nowNs;
+    }
+
+    private String egressChannel(final String requested)
+    {
+        try
+        {
+            final ChannelUri uri = ChannelUri.parse(requested);
+            if (!CommonContext.UDP_MEDIA.equals(uri.media()) || null == uri.get(CommonContext.ENDPOINT_PARAM_NAME))
+            {
+                return null;
+            }
+            uri.put(CommonContext.TERM_LENGTH_PARAM_NAME, Integer.toString(ctx.egressTermLengthBytes()));
+            return uri.toString();
+        }
+        catch (final RuntimeException ex)
+        {
+            return null;
+        }
+    }
+
+    private void onChallengeReply(final int imageSessionId, final long nowNs)
+    {
+        final Session session = sessionOf(decoder.sessionId(), imageSessionId);
+        if (null == session || session.state != Session.CHALLENGED || decoder.correlationId() != session.correlationId)
+        {
+            counters.unauthenticated.increment();
+            if (null != session && session.state != Session.CLOSED)
+            {
+                sendError(session, decoder.correlationId(), ErrorCode.UNAUTHENTICATED, "no challenge outstanding");
+            }
+            return;
+        }
+        decoder.buffer().getBytes(decoder.macOffset(), proof);
+        final Hmac hmac = hmacs.get(session.clientId);
+        if (null == hmac || !hmac.verify(session.nonce, session.clientId, session.id, proof))
+        {
+            counters.authFailures.increment();
+            reject(session, ErrorCode.UNAUTHENTICATED, "wrong credentials for client " + session.clientId, nowNs);
+            return;
+        }
+        open(session, nowNs);
+    }
+
+    private void onCommand(final int imageSessionId, final long nowNs)
+    {
+        final long commandId = decoder.commandId();
+        final Session session = openSession(imageSessionId, commandId, nowNs);
+        if (null == session)
+        {
+            return;
+        }
+        final int commandType = decoder.commandType();
+        if (null != session.principal && !session.principal.maySend(commandType))
+        {
+            counters.unauthorized.increment();
+            sendError(session, commandId, ErrorCode.UNAUTHORIZED, "client may not send this command type");
+            return;
+        }
+        if (commandType <= 0 || commandType > CommandCodecs.MAX_TYPE_ID || !knownCommandTypes[commandType])
+        {
+            counters.unknownCommandType.increment();
+            sendError(session, commandId, ErrorCode.UNKNOWN_COMMAND_TYPE, "no such command type");
+            return;
+        }
+        final int payloadLength = decoder.payloadLength();
+        if (payloadLength > maxCommandLength)
+        {
+            counters.tooLarge.increment();
+            sendError(session, commandId, ErrorCode.TOO_LARGE, "command longer than the engine's maximum");
+            return;
+        }
+        if (session.inFlight >= ctx.maxInFlightPerSession() || totalInFlight >= ctx.maxTotalInFlight())
+        {
+            counters.busy.increment();
+            sendError(session, commandId, ErrorCode.BUSY, "too many commands in flight");
+            return;
+        }
+        final Engine.Submit submit = engine.trySubmitEncoded(session.clientId, commandId, commandType,
+            decoder.buffer(), decoder.payloadOffset(), payloadLength, decoder.expectedStreamId(),
+            decoder.expectedVersion(), session.answers);
+        switch (submit)
+        {
+            case SUBMITTED:
+                session.inFlight++;
+                totalInFlight++;
+                counters.commands.increment();
+                break;
+            case RING_FULL:
+                counters.ringFull.increment();
+                sendError(session, commandId, ErrorCode.RING_FULL, "engine ring full, retry");
+                break;
+            case TOO_LARGE:
+                counters.tooLarge.increment();
+                sendError(session, commandId, ErrorCode.TOO_LARGE, "command longer than the engine's maximum");
+                break;
+            default:
+                counters.errors.increment();
+                sendError(session, commandId, ErrorCode.ENGINE_CLOSED, engine.failure());
+                break;
+        }
+    }
+
+    /**
+     * @return the session when the message may act on it; otherwise answers (where possible), counts, and
+     * returns null.
+     */
+    private Session openSession(final int imageSessionId, final long correlationId, final long nowNs)
+    {
+        final Session session = sessionOf(decoder.sessionId(), imageSessionId);
+        if (null == session)
+        {
+            counters.unknownSession.increment();
+            return null;
+        }
+        if (session.state == Session.CLOSED)
+        {
+            counters.unknownSession.increment();
+            sendError(session, correlationId, ErrorCode.UNKNOWN_SESSION, "session closed: " + session.closeReason);
+            return null;
+        }
+        if (session.state != Session.OPEN)
+        {
+            counters.unauthenticated.increment();
+            sendError(session, correlationId, ErrorCode.UNAUTHENTICATED, "session not authenticated yet");
+            return null;
+        }
+        if (!gateway.isPrimary())
+        {
+            counters.notPrimary.increment();
+            sendError(session, correlationId, ErrorCode.NOT_PRIMARY, "member is not the primary");
+            return null;
+        }
+        session.lastIngressNs = nowNs;
+        return session;
+    }
+
+    private void onKeepAlive(final int imageSessionId, final long nowNs)
+    {
+        final Session session = sessionOf(decoder.sessionId(), imageSessionId);
+        if (null == session || session.state != Session.OPEN)
+        {
+            counters.unknownSession.increment();
+            if (null != session)
+            {
+                sendError(session, 0, ErrorCode.UNKNOWN_SESSION, "session not open");
+            }
+            return;
+        }
+        session.lastIngressNs = nowNs;
+        send(session, encoder.wrap(egressBuffer, 0).keepAlive(session.id, decoder.timestampNs()));
+    }
+
+    private void onClientClose(final int imageSessionId, final long nowNs)
+    {
+        final Session session = sessionOf(decoder.sessionId(), imageSessionId);
+        if (null == session || session.state == Session.CLOSED)
+        {
+            counters.unknownSession.increment();
+            return;
+        }
+        close(session, ErrorCode.CLIENT_CLOSED, false, nowNs);
+    }
+
+    private void onQuery(final int imageSessionId, final long nowNs)
+    {
+        final long correlationId = decoder.correlationId();
+        final Session session = openSession(imageSessionId, correlationId, nowNs);
+        if (null == session)
+        {
+            return;
+        }
+        if (null != session.principal && !session.principal.mayQuery())
+        {
+            counters.unauthorized.increment();
+            sendError(session, correlationId, ErrorCode.UNAUTHORIZED, "client may not query");
+            return;
+        }
+        if (session.inFlight >= ctx.maxInFlightPerSession() || totalInFlight >= ctx.maxTotalInFlight())
+        {
+            counters.busy.increment();
+            sendError(session, correlationId, ErrorCode.BUSY, "too many commands in flight");
+            return;
+        }
+        final long streamId = decoder.streamId();
+        final SessionAnswers answer = session.answers;
+        final int maxStateBytes = ctx.maxMessageLengthBytes() - Protocol.QUERY_RESULT_STATE_OFFSET;
+        session.inFlight++;
+        totalInFlight++;
+        counters.queries.increment();
+        engine.query(streamId, aggregate ->
+        {
+            if (null == aggregate)
+            {
+                return null;
+            }
+            final Bytes<byte[]> bytes = Bytes.allocateElasticOnHeap(64);
+            aggregate.writeMarshallable(bytes);
+            return bytes.toByteArray();
+        }).whenComplete((state, error) -> answer.onQueryAnswer(correlationId, streamId, state, maxStateBytes,
+            null != error));
+    }
+
+    // -------------------------------------------------------------------------------------------- answers
+
+    @Override
+    public void onMessage(final int msgTypeId, final org.agrona.MutableDirectBuffer buffer, final int index,
+        final int length)
+    {
+        totalInFlight--;
+        final long sessionId = buffer.getLong(index + SessionAnswers.SESSION_ID_OFFSET);
+        final Session session = sessions.get(sessionId);
+        if (null == session)
+        {
+            counters.answersForClosedSessions.increment();
+            return;
+        }
+        session.inFlight--;
+        if (session.state != Session.OPEN)
+        {
+            counters.answersForClosedSessions.increment();
+            return;
+        }
+        encoder.wrap(egressBuffer, 0);
+        if (msgTypeId == SessionAnswers.COMMAND_ANSWER)
+        {
+            final int detailLength = buffer.getInt(index + SessionAnswers.DETAIL_LENGTH_OFFSET);
+            final int messageLength = encoder.response(sessionId,
+                buffer.getLong(index + SessionAnswers.COMMAND_ID_OFFSET),
+                buffer.getInt(index + SessionAnswers.STATUS_OFFSET),
+                buffer.getInt(index + SessionAnswers.REJECTION_CODE_OFFSET),
+                buffer.getLong(index + SessionAnswers.POSITION_OFFSET),
+                buffer.getInt(index + SessionAnswers.EVENT_COUNT_OFFSET),
+                buffer.getLong(index + SessionAnswers.EXPECTED_VERSION_OFFSET),
+                buffer.getLong(index + SessionAnswers.ACTUAL_VERSION_OFFSET),
+                (buffer.getInt(index + SessionAnswers.FLAGS_OFFSET) & Protocol.FLAG_DUPLICATE) != 0,
+                null);
+            egressBuffer.putInt(Protocol.RESPONSE_DETAIL_LENGTH_OFFSET, detailLength);
+            egressBuffer.putBytes(Protocol.RESPONSE_DETAIL_OFFSET, buffer, index + SessionAnswers.DETAIL_OFFSET,
+                detailLength);
+            egressBuffer.putInt(Protocol.FRAME_LENGTH_OFFSET, messageLength + detailLength);
+            if (send(session, messageLength + detailLength))
+            {
+                counters.responses.increment();
+            }
+        }
+        else
+        {
+            final long correlationId = buffer.getLong(index + 8);
+            final int found = buffer.getInt(index + 24);
+            if (found == SessionAnswers.QUERY_TOO_LARGE)
+            {
+                sendError(session, correlationId, ErrorCode.TOO_LARGE, "state does not fit in a message");
+                return;
+            }
+            if (found == SessionAnswers.QUERY_FAILED)
+            {
+                sendError(session, correlationId, ErrorCode.RING_FULL, "engine did not take the query, retry");
+                return;
+            }
+            send(session, encoder.queryResult(sessionId, correlationId, buffer.getLong(index + 16), found == 1,
+                buffer, index + 32, buffer.getInt(index + 28)));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- sessions
+
+    private int housekeeping(final long nowNs)
+    {
+        int work = 0;
+        final Iterator<Session> iterator = sessions.values().iterator();
+        while (iterator.hasNext())
+        {
+            final Session session = iterator.next();
+            switch (session.state)
+            {
+                case Session.CONNECTING:
+                    work += progressConnect(session, nowNs);
+                    break;
+                case Session.CHALLENGED:
+                    if (nowNs - session.createdNs > ctx.connectTimeoutNs())
+                    {
+                        counters.authFailures.increment();
+                        reject(session, ErrorCode.UNAUTHENTICATED, "no answer to the challenge in time", nowNs);
+                        work++;
+                    }
+                    break;
+                case Session.OPEN:
+                    if (nowNs - session.lastIngressNs > ctx.sessionTimeoutNs())
+                    {
+                        counters.sessionsTimedOut.increment();
+                        close(session, ErrorCode.TIMED_OUT, true, nowNs);
+                        work++;
+                    }
+                    break;
+                default:
+                    if (nowNs - session.closedNs > GatewayContext.CLOSED_SESSION_LINGER_NS)
+                    {
+                        if (null == session.publication)
+                        {
+                            pendingSessions--;
+                        }
+                        aeron.asyncRemovePublication(session.publicationRegistrationId);
+                        iterator.remove();
+                        work++;
+                    }
+                    break;
+            }
+        }
+        return work;
+    }
+
+    private int progressConnect(final Session session, final long nowNs)
+    {
+        if (null == session.publication)
+        {
+            try
+            {
+                session.publication = aeron.getExclusivePublication(session.publicationRegistrationId);
+            }
+            catch (final RegistrationException ex)
+            {
+                counters.badChannel.increment();
+                session.state = Session.CLOSED;
+                session.closedNs = nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS;
+                session.closeReason = ErrorCode.BAD_CHANNEL;
+                return 1;
+            }
+            if (null != session.publication)
+            {
+                pendingSessions--;
+            }
+        }
+        if (null != session.publication && session.publication.isConnected())
+        {
+            decide(session, nowNs);
+            return 1;
+        }
+        if (nowNs - session.createdNs > ctx.connectTimeoutNs())
+        {
+            counters.badChannel.increment();
+            session.state = Session.CLOSED;
+            session.closedNs = nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS;
+            session.closeReason = ErrorCode.BAD_CHANNEL;
+            return 1;
+        }
+        return 0;
+    }
+
+    private void decide(final Session session, final long nowNs)
+    {
+        if (!gateway.isPrimary())
+        {
+            final Member primary = ctx.member(gateway.primaryMemberId());
+            counters.redirects.increment();
+            if (null != primary)
+            {
+                send(session, encoder.wrap(egressBuffer, 0).redirect(session.correlationId, primary.id(),
+                    primary.clientEndpoint()));
+            }
+            else
+            {
+                send(session, encoder.wrap(egressBuffer, 0).error(Protocol.REJECTED_CONNECT, session.id,
+                    session.correlationId, ErrorCode.NOT_PRIMARY, "no primary known"));
+            }
+            closeQuietly(session, ErrorCode.NOT_PRIMARY, nowNs);
+            return;
+        }
+        final Credentials credentials = ctx.credentials();
+        if (null == credentials)
+        {
+            open(session, nowNs);
+            return;
+        }
+        final Credentials.Principal principal = credentials.principal(session.clientId);
+        if (null == principal)
+        {
+            counters.authFailures.increment();
+            reject(session, ErrorCode.UNAUTHENTICATED, "client " + session.clientId + " has no credentials on " +
+                "this node", nowNs);
+            return;
+        }
+        session.principal = principal;
+        if (!hmacs.containsKey(principal.clientId()))
+        {
+            hmacs.put(principal.clientId(), new Hmac(principal.secret()));
+        }
+        session.nonce = new byte[Protocol.NONCE_LENGTH];
+        random.nextBytes(session.nonce);
+        session.state = Session.CHALLENGED;
+        send(session, encoder.wrap(egressBuffer, 0).challenge(session.id, session.correlationId, session.nonce));
+    }
+
+    private void open(final Session session, final long nowNs)
+    {
+        if (openSessions >= ctx.maxSessions())
+        {
+            counters.sessionLimit.increment();
+            reject(session, ErrorCode.SESSION_LIMIT, "node has " + openSessions + " sessions, the maximum", nowNs);
+            return;
+        }
+        session.state = Session.OPEN;
+        session.lastIngressNs = nowNs;
+        openSessions++;
+        counters.sessionsOpened.increment();
+        counters.sessionsActive.setRelease(openSessions);
+        send(session, encoder.wrap(egressBuffer, 0).connected(session.id, session.correlationId,
+            ctx.maxInFlightPerSession(), ctx.maxMessageLengthBytes(), ctx.sessionTimeoutNs(), ctx.memberId()));
+    }
+
+    private void reject(final Session session, final ErrorCode code, final String detail, final long nowNs)
+    {
+        send(session, encoder.wrap(egressBuffer, 0).error(Protocol.REJECTED_CONNECT, session.id,
+            session.correlationId, code, detail));
+        closeQuietly(session, code, nowNs);
+    }
+
+    private void closeQuietly(final Session session, final ErrorCode reason, final long nowNs)
+    {
+        session.state = Session.CLOSED;
+        session.closedNs = nowNs;
+        session.closeReason = reason;
+    }
+
+    private void close(final Session session, final ErrorCode reason, final boolean tellClient, final long nowNs)
+    {
+        if (session.state == Session.OPEN)
+        {
+            openSessions--;
+            counters.sessionsClosed.increment();
+            counters.sessionsActive.setRelease(openSessions);
+        }
+        if (tellClient && null != session.publication)
+        {
+            send(session, encoder.wrap(egressBuffer, 0).close(session.id, reason));
+        }
+        closeQuietly(session, reason, nowNs);
+    }
+
+    // --------------------------------------------------------------------------------------------- egress
+
+    private void sendError(final Session session, final long correlationId, final ErrorCode code,
+        final CharSequence detail)
+    {
+        send(session, encoder.wrap(egressBuffer, 0).error(Protocol.ERROR, session.id, correlationId, code,
+            detail));
+    }
+
+    /**
+     * Offer one message from the egress buffer, retrying a back-pressured publication a bounded number of times:
+     * a slow client loses the message (counted; its retry fetches the answer again), it never stalls the others.
+     */
+    private boolean send(final Session session, final int length)
+    {
+        final ExclusivePublication publication = session.publication;
+        if (null == publication)
+        {
+            return false;
+        }
+        for (int attempt = 0; attempt < GatewayContext.EGRESS_ATTEMPTS; attempt++)
+        {
+            final long result = publication.offer(egressBuffer, 0, length);
+            if (result > 0)
+            {
+                return true;
+            }
+            if (result == Publication.NOT_CONNECTED || result == Publication.CLOSED ||
+                result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                break;
+            }
+        }
+        counters.egressDropped.increment();
+        return false;
+    }
+}

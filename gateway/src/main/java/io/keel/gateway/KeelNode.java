@@ -1,0 +1,536 @@
+package io.keel.gateway;
+
+import io.aeron.Aeron;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import io.aeron.exceptions.RegistrationException;
+import io.keel.engine.Domain;
+import io.keel.engine.Engine;
+import io.keel.engine.EngineContext;
+import io.keel.journal.DurabilityPolicy;
+import io.keel.journal.JournalContext;
+import org.agrona.CloseHelper;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Keel node assembled: a media driver (embedded, or an external one), the engine with its journal in
+ * {@code dir/journal}, and the gateway on the member's client port.
+ *
+ * <pre>{@code
+ * try (KeelNode node = KeelNode.launch(new KeelNode.Context()
+ *     .members(Member.parseList("0=127.0.0.1:9100:9200")).memberId(0).dir(dir).domain(Ledger.domain())))
+ * {
+ *     node.awaitShutdown();
+ * }
+ * }</pre>
+ * {@link #close()} stops the ingress, drains the engine (every command in its ring is decided, journaled and
+ * answered), delivers the answers, then stops the driver.
+ */
+public final class KeelNode implements AutoCloseable
+{
+    /**
+     * Configuration of a node; {@link #conclude()} checks everything before anything starts.
+     */
+    public static final class Context
+    {
+        /** Idle strategy of every node agent: yield (default), backoff, or spin. */
+        public static final String IDLE_PROP = "keel.node.idle";
+        /** Idle strategy of the engine's business-logic thread when it should differ from {@link #IDLE_PROP}. */
+        public static final String ENGINE_IDLE_PROP = "keel.node.engine.idle";
+        /** How the embedded media driver runs: invoker (default) or shared. */
+        public static final String DRIVER_THREADING_PROP = "keel.node.driver.threading";
+
+        private List<Member> members;
+        private int memberId;
+        private Path dir;
+        private Domain domain;
+        private String ack = "sync";
+        private DurabilityPolicy fsync = DurabilityPolicy.BATCH;
+        private String idle = System.getProperty(IDLE_PROP, "yield");
+        private String engineIdle;
+        private String driverThreading = System.getProperty(DRIVER_THREADING_PROP, "invoker");
+        private Path credentialsFile;
+        private String aeronDir;
+        private int primaryMemberId = -1;
+        private final GatewayContext gateway = new GatewayContext();
+        private final EngineContext engine = new EngineContext();
+        private Credentials credentials;
+
+        /**
+         * @return this, checked.
+         * @throws IllegalArgumentException naming the first bad setting.
+         */
+        public Context conclude()
+        {
+            if (null == members)
+            {
+                throw new IllegalArgumentException("--members must be set");
+            }
+            if (members.stream().noneMatch(m -> m.id() == memberId))
+            {
+                throw new IllegalArgumentException("--id " + memberId + " is not one of --members " + members);
+            }
+            if (null == dir)
+            {
+                throw new IllegalArgumentException("--dir must be set");
+            }
+            if (null == domain)
+            {
+                throw new IllegalArgumentException("domain must be set");
+            }
+            if (!"sync".equals(ack) && !"async".equals(ack))
+            {
+                throw new IllegalArgumentException("--ack '" + ack + "': expected sync or async");
+            }
+            idleStrategyName(idle);
+            if (null == engineIdle)
+            {
+                engineIdle = System.getProperty(ENGINE_IDLE_PROP, idle);
+            }
+            idleStrategyName(engineIdle);
+            if (!"invoker".equals(driverThreading) && !"shared".equals(driverThreading))
+            {
+                throw new IllegalArgumentException("--driver-threading '" + driverThreading +
+                    "': expected invoker or shared");
+            }
+            if (primaryMemberId >= 0 && members.stream().noneMatch(m -> m.id() == primaryMemberId))
+            {
+                throw new IllegalArgumentException("--primary " + primaryMemberId + " is not one of --members");
+            }
+            if (null != credentialsFile)
+            {
+                credentials = Credentials.read(credentialsFile);
+            }
+            if (null != aeronDir && !new File(aeronDir, "cnc.dat").exists())
+            {
+                throw new IllegalArgumentException("--aeron-dir " + aeronDir + " has no running media driver " +
+                    "(no cnc.dat): start one with ./keel driver --aeron-dir " + aeronDir);
+            }
+            return this;
+        }
+
+        static String engineIdleName(final String idle)
+        {
+            switch (idle)
+            {
+                case "spin":
+                case "busy-spin":
+                    return "busy-spin";
+                case "yield":
+                case "backoff":
+                case "sleep":
+                    return idle;
+                default:
+                    throw new IllegalArgumentException("--idle '" + idle + "': expected yield, backoff or spin");
+            }
+        }
+
+        private String idleStrategyName(final String idle)
+        {
+            return engineIdleName(idle);
+        }
+
+        /**
+         * @param members every member.
+         * @return this.
+         */
+        public Context members(final List<Member> members)
+        {
+            this.members = members;
+            return this;
+        }
+
+        /** @return every member. */
+        public List<Member> members()
+        {
+            return members;
+        }
+
+        /**
+         * @param memberId this member.
+         * @return this.
+         */
+        public Context memberId(final int memberId)
+        {
+            this.memberId = memberId;
+            return this;
+        }
+
+        /** @return this member. */
+        public int memberId()
+        {
+            return memberId;
+        }
+
+        /**
+         * @param dir node directory: the journal goes in {@code dir/journal}.
+         * @return this.
+         */
+        public Context dir(final Path dir)
+        {
+            this.dir = dir;
+            return this;
+        }
+
+        /**
+         * @param domain the application.
+         * @return this.
+         */
+        public Context domain(final Domain domain)
+        {
+            this.domain = domain;
+            return this;
+        }
+
+        /**
+         * @param ack sync or async: when the primary may answer relative to the standby's ack (needs a standby;
+         *            with one member the node runs unreplicated).
+         * @return this.
+         */
+        public Context ack(final String ack)
+        {
+            this.ack = ack;
+            return this;
+        }
+
+        /**
+         * @param fsync none, batch or always.
+         * @return this.
+         */
+        public Context fsync(final DurabilityPolicy fsync)
+        {
+            this.fsync = fsync;
+            return this;
+        }
+
+        /**
+         * @param idle yield (default, shared cores), backoff, or spin (dedicated cores only).
+         * @return this.
+         */
+        public Context idle(final String idle)
+        {
+            this.idle = idle;
+            return this;
+        }
+
+        /**
+         * @param engineIdle idle strategy of the engine's business-logic thread (default: as {@link #idle}).
+         * @return this.
+         */
+        public Context engineIdle(final String engineIdle)
+        {
+            this.engineIdle = engineIdle;
+            return this;
+        }
+
+        /**
+         * How the embedded media driver runs.
+         *
+         * @param driverThreading {@code invoker} (default): the driver has no thread of its own; the gateway's duty
+         *                        cycle runs it, so the node has two hot threads (gateway + driver, engine), which
+         *                        suits two cores. {@code shared}: one driver thread (conductor, sender and
+         *                        receiver), three hot threads; use it when other agents (replication) need the
+         *                        driver independently of the gateway.
+         * @return this.
+         */
+        public Context driverThreading(final String driverThreading)
+        {
+            this.driverThreading = driverThreading;
+            return this;
+        }
+
+        /**
+         * @param credentialsFile see {@link Credentials}; null turns authentication off.
+         * @return this.
+         */
+        public Context credentialsFile(final Path credentialsFile)
+        {
+            this.credentialsFile = credentialsFile;
+            return this;
+        }
+
+        /**
+         * @param aeronDir directory of an external media driver; null embeds one.
+         * @return this.
+         */
+        public Context aeronDir(final String aeronDir)
+        {
+            this.aeronDir = aeronDir;
+            return this;
+        }
+
+        /**
+         * @param primaryMemberId the member clients are redirected to, until replication elects one (-1 = this).
+         * @return this.
+         */
+        public Context primaryMemberId(final int primaryMemberId)
+        {
+            this.primaryMemberId = primaryMemberId;
+            return this;
+        }
+
+        /** @return gateway settings, to adjust limits. */
+        public GatewayContext gatewayContext()
+        {
+            return gateway;
+        }
+
+        /** @return engine settings, to adjust limits. */
+        public EngineContext engineContext()
+        {
+            return engine;
+        }
+    }
+
+    private final Context ctx;
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private final Engine engine;
+    private final Gateway gateway;
+    private final String aeronDirectoryName;
+    private volatile boolean closed;
+
+    private KeelNode(final Context ctx)
+    {
+        this.ctx = ctx;
+        final Member self = ctx.members.stream().filter(m -> m.id() == ctx.memberId).findFirst().orElseThrow();
+        checkPortFree(self);
+        final String idle = Context.engineIdleName(ctx.idle);
+        final boolean invoker = null == ctx.aeronDir && "invoker".equals(ctx.driverThreading);
+        MediaDriver mediaDriver = null;
+        Aeron client = null;
+        Engine started = null;
+        try
+        {
+            if (null == ctx.aeronDir)
+            {
+                final MediaDriver.Context driverContext = driverContext(embeddedDriverDir(ctx.memberId), idle);
+                if (invoker)
+                {
+                    driverContext.threadingMode(ThreadingMode.INVOKER);
+                }
+                mediaDriver = MediaDriver.launch(driverContext);
+                aeronDirectoryName = mediaDriver.aeronDirectoryName();
+            }
+            else
+            {
+                aeronDirectoryName = ctx.aeronDir;
+            }
+            client = Aeron.connect(clientContext(aeronDirectoryName, invoker ? mediaDriver : null));
+            Files.createDirectories(ctx.dir);
+            started = Engine.launch(ctx.engine
+                .domain(ctx.domain)
+                .idleStrategyName(Context.engineIdleName(ctx.engineIdle))
+                .journalContext(new JournalContext().dir(ctx.dir.resolve("journal")).durability(ctx.fsync)));
+            ctx.gateway.members(ctx.members).memberId(ctx.memberId).credentials(ctx.credentials)
+                .idleStrategyName(idle)
+                .driverInvoker(invoker ? mediaDriver.sharedAgentInvoker() : null);
+            final Gateway launched;
+            try
+            {
+                launched = Gateway.launch(ctx.gateway, started, client);
+            }
+            catch (final RegistrationException ex)
+            {
+                throw new IllegalStateException("cannot listen for clients on " + self.clientEndpoint() + ": " +
+                    ex.getMessage(), ex);
+            }
+            if (ctx.primaryMemberId >= 0)
+            {
+                launched.primaryMemberId(ctx.primaryMemberId);
+            }
+            driver = mediaDriver;
+            aeron = client;
+            engine = started;
+            gateway = launched;
+        }
+        catch (final IOException ex)
+        {
+            CloseHelper.quietCloseAll(started, client, mediaDriver);
+            throw new IllegalStateException("cannot create node directory " + ctx.dir + ": " + ex, ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(started, client, mediaDriver);
+            throw ex;
+        }
+    }
+
+    /**
+     * Check the configuration, start the driver, recover the engine from its journal, open the gateway.
+     *
+     * @param ctx configuration.
+     * @return the running node.
+     * @throws IllegalArgumentException on bad configuration.
+     * @throws IllegalStateException when the client port is taken.
+     * @throws io.keel.journal.JournalCorruptedException when the journal cannot be trusted (names file and offset).
+     */
+    public static KeelNode launch(final Context ctx)
+    {
+        return new KeelNode(ctx.conclude());
+    }
+
+    /**
+     * A media driver context for Keel: SHARED threading (one thread for conductor, sender and receiver: right for
+     * small machines), the given idle strategy, its directory deleted on start and on shutdown.
+     *
+     * @param dir  driver directory.
+     * @param idle idle strategy name (spin, yield, backoff).
+     * @return the context.
+     */
+    public static MediaDriver.Context driverContext(final String dir, final String idle)
+    {
+        return new MediaDriver.Context()
+            .aeronDirectoryName(dir)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(EngineContext.idleStrategy(Context.engineIdleName(idle)))
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .termBufferSparseFile(true)
+            .publicationTermBufferLength(1 << 20)
+            .ipcTermBufferLength(1 << 20);
+    }
+
+    /**
+     * An Aeron client context for a process that may embed its driver in INVOKER mode: then the client has no
+     * conductor thread either (its owner invokes {@link Aeron#conductorAgentInvoker()} from its duty cycle), and
+     * blocking registrations run the driver themselves while they wait.
+     *
+     * @param aeronDir       driver directory.
+     * @param invokedDriver  the embedded driver when it runs in INVOKER mode, else null.
+     * @return the context.
+     */
+    public static Aeron.Context clientContext(final String aeronDir, final MediaDriver invokedDriver)
+    {
+        final Aeron.Context context = new Aeron.Context().aeronDirectoryName(aeronDir);
+        if (null != invokedDriver)
+        {
+            context.useConductorAgentInvoker(true).driverAgentInvoker(invokedDriver.sharedAgentInvoker());
+        }
+        return context;
+    }
+
+    /**
+     * @param memberId member.
+     * @return a fresh driver directory under /dev/shm when it exists, else the temp directory.
+     */
+    public static String embeddedDriverDir(final int memberId)
+    {
+        final File shm = new File("/dev/shm");
+        final String base = shm.isDirectory() ? shm.getPath() : System.getProperty("java.io.tmpdir");
+        return new File(base, "keel-node-" + memberId + "-" + ProcessHandle.current().pid() + "-" +
+            Long.toHexString(System.nanoTime())).getPath();
+    }
+
+    private static void checkPortFree(final Member self)
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(self.host(), self.clientPort())))
+        {
+            socket.getLocalPort();
+        }
+        catch (final SocketException ex)
+        {
+            throw new IllegalStateException("client port " + self.clientPort() + " on " + self.host() +
+                " is not free (" + ex.getMessage() + "): is another node running?");
+        }
+    }
+
+    /** @return the engine. */
+    public Engine engine()
+    {
+        return engine;
+    }
+
+    /** @return the gateway. */
+    public Gateway gateway()
+    {
+        return gateway;
+    }
+
+    /** @return the Aeron directory in use (embedded or external driver). */
+    public String aeronDirectoryName()
+    {
+        return aeronDirectoryName;
+    }
+
+    /** @return true when authentication is on. */
+    public boolean authenticating()
+    {
+        return null != ctx.credentials;
+    }
+
+    /** @return true when the driver is embedded. */
+    public boolean embeddedDriver()
+    {
+        return null != driver;
+    }
+
+    /**
+     * Wait until the node is closed or its engine fails.
+     *
+     * @return the engine's failure, or null when the node was closed.
+     */
+    public String awaitShutdown()
+    {
+        while (!closed)
+        {
+            final String failure = engine.failure();
+            if (null != failure)
+            {
+                return failure;
+            }
+            try
+            {
+                Thread.sleep(50);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close()
+    {
+        synchronized (this)
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+        }
+        gateway.stopIngress();
+        CloseHelper.quietClose(engine);
+        gateway.close();
+        // a bounded grace so the driver can send the last answers and CLOSE messages before it stops; an
+        // INVOKER-mode driver has no thread of its own, so this thread runs it meanwhile
+        final long graceEndNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        final org.agrona.concurrent.AgentInvoker invoker = null == driver ? null : driver.sharedAgentInvoker();
+        while (System.nanoTime() - graceEndNs < 0)
+        {
+            if (null != invoker)
+            {
+                invoker.invoke();
+                if (null != aeron.conductorAgentInvoker())
+                {
+                    aeron.conductorAgentInvoker().invoke();
+                }
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        CloseHelper.quietCloseAll(aeron, driver);
+    }
+}

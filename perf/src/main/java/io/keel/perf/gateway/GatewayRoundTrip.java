@@ -1,0 +1,344 @@
+package io.keel.perf.gateway;
+
+import io.keel.engine.Engine;
+import io.keel.examples.ledger.Deposit;
+import io.keel.examples.ledger.Ledger;
+import io.keel.examples.ledger.OpenAccount;
+import io.keel.gateway.KeelNode;
+import io.keel.gateway.Member;
+import io.keel.gateway.client.KeelClient;
+import io.keel.gateway.client.Response;
+import io.keel.gateway.client.ResponseListener;
+import io.keel.gateway.protocol.ErrorCode;
+import io.keel.journal.DurabilityPolicy;
+import io.keel.perf.IdleMode;
+import io.keel.perf.LatencyRecorder;
+import io.keel.perf.SystemUnderTest;
+import net.openhft.chronicle.bytes.Bytes;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Client → node → client over Aeron UDP on 127.0.0.1: a {@link KeelNode} (ledger domain, journal in a temp dir)
+ * in this process and a {@link KeelClient} driven by the load thread ({@code ownThread(false)}: the load thread
+ * runs the client's duty cycle through {@link #poll()}). Every operation is a {@code Deposit} to one account: one
+ * command, one event journaled, one answer. The intended send time travels in a table indexed by command id, so
+ * the latency runs from it to the answer's arrival.
+ */
+public final class GatewayRoundTrip implements SystemUnderTest
+{
+    private static final long CLIENT_ID = 7;
+    private static final long ACCOUNT = 1;
+    private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(20);
+
+    private final LatencyRecorder recorder;
+    private final Path dir;
+    private final AtomicLong completed = new AtomicLong();
+    private final Listener listener = new Listener();
+    private final UnsafeBuffer command = new UnsafeBuffer(new byte[64]);
+    private final IdleStrategy sendIdle;
+    private final long[] intendedNs;
+    private final int intendedMask;
+    private final int commandLength;
+    private final List<Thread> serviceThreads = new ArrayList<>();
+    private KeelNode node;
+    private KeelClient client;
+    private long completedCount;
+    private long failedCount;
+
+    /**
+     * What to start.
+     */
+    public static final class Settings
+    {
+        IdleMode idle = IdleMode.YIELD;
+        DurabilityPolicy fsync = DurabilityPolicy.NONE;
+        int window = 256;
+        boolean clientOwnDriver;
+
+        /**
+         * @param idle idle strategy of every node agent, the drivers and the load thread.
+         * @return this.
+         */
+        public Settings idle(final IdleMode idle)
+        {
+            this.idle = idle;
+            return this;
+        }
+
+        /**
+         * @param fsync the journal's durability policy.
+         * @return this.
+         */
+        public Settings fsync(final DurabilityPolicy fsync)
+        {
+            this.fsync = fsync;
+            return this;
+        }
+
+        /**
+         * @param window the client's in-flight window (pipelining bound).
+         * @return this.
+         */
+        public Settings window(final int window)
+        {
+            this.window = window;
+            return this;
+        }
+
+        /**
+         * @param clientOwnDriver true: the client embeds its own media driver (as a separate process would);
+         *                        false: it shares the node's driver, like the raw Aeron ping-pong's two ends.
+         * @return this.
+         */
+        public Settings clientOwnDriver(final boolean clientOwnDriver)
+        {
+            this.clientOwnDriver = clientOwnDriver;
+            return this;
+        }
+    }
+
+    private GatewayRoundTrip(final Settings settings, final LatencyRecorder recorder, final Path dir)
+    {
+        this.recorder = recorder;
+        this.dir = dir;
+        this.sendIdle = settings.idle.newIdleStrategy();
+        final int tableLength = BitUtil.findNextPositivePowerOfTwo(settings.window * 4);
+        this.intendedNs = new long[tableLength];
+        this.intendedMask = tableLength - 1;
+        final Bytes<byte[]> bytes = Bytes.allocateElasticOnHeap(64);
+        new Deposit().set(ACCOUNT, 1).writeMarshallable(bytes);
+        commandLength = (int)bytes.writePosition();
+        command.putBytes(0, bytes.underlyingObject(), 0, commandLength);
+    }
+
+    /**
+     * Start a node and a connected client, open the account, and find the node's hot threads.
+     *
+     * @param settings what to start.
+     * @param recorder where round trips go (written on the load thread).
+     * @return the running round trip; close it to stop everything and delete its files.
+     */
+    public static GatewayRoundTrip launch(final Settings settings, final LatencyRecorder recorder)
+    {
+        final Path dir;
+        try
+        {
+            dir = Files.createTempDirectory("keel-perf-gateway-");
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        final GatewayRoundTrip roundTrip = new GatewayRoundTrip(settings, recorder, dir);
+        try
+        {
+            roundTrip.start(settings);
+            return roundTrip;
+        }
+        catch (final RuntimeException ex)
+        {
+            roundTrip.close();
+            throw ex;
+        }
+    }
+
+    private void start(final Settings settings)
+    {
+        final String idle = settings.idle.label();
+        final List<Member> members = Member.parseList("0=127.0.0.1:" + freeLoopbackPort() + ":" + freeLoopbackPort());
+        final KeelNode.Context nodeContext = new KeelNode.Context()
+            .members(members).memberId(0).dir(dir.resolve("node")).domain(Ledger.domain())
+            .fsync(settings.fsync).idle(idle);
+        nodeContext.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
+        node = KeelNode.launch(nodeContext);
+        final KeelClient.Context clientContext = new KeelClient.Context()
+            .members(members).clientId(CLIENT_ID).commandCodecs(Ledger.domain().commands())
+            .maxInFlight(settings.window).idle(idle).ownThread(false)
+            .connectTimeoutNs(CONNECT_TIMEOUT_NS);
+        if (!settings.clientOwnDriver)
+        {
+            clientContext.aeronDirectoryName(node.aeronDirectoryName());
+        }
+        client = KeelClient.connect(clientContext);
+
+        final long deadlineNs = System.nanoTime() + CONNECT_TIMEOUT_NS;
+        final long openId = client.nextCommandId();
+        final boolean[] opened = new boolean[1];
+        client.trySubmit(openId, new OpenAccount().set(ACCOUNT, 0), new ResponseListener()
+        {
+            public void onResponse(final Response response)
+            {
+                opened[0] = true;
+            }
+
+            public void onFailure(final long commandId, final ErrorCode code, final boolean outcomeUnknown)
+            {
+                throw new IllegalStateException("cannot open the benchmark account: " + code);
+            }
+        });
+        while (!opened[0] && System.nanoTime() < deadlineNs)
+        {
+            sendIdle.idle(client.poll());
+        }
+        if (!opened[0])
+        {
+            throw new IllegalStateException("the node did not answer within " +
+                TimeUnit.NANOSECONDS.toSeconds(CONNECT_TIMEOUT_NS) + "s");
+        }
+        for (final Thread thread : Thread.getAllStackTraces().keySet())
+        {
+            final String name = thread.getName();
+            if (name.startsWith("keel-gateway") || name.equals("keel-business-logic") || name.startsWith("sender") ||
+                name.startsWith("driver-conductor") || name.startsWith("aeron-client-conductor") ||
+                name.startsWith("receiver") || name.startsWith("shared-network") || name.startsWith("shared"))
+            {
+                serviceThreads.add(thread);
+            }
+        }
+    }
+
+    /**
+     * @return the gateway thread, or null when it is not found.
+     */
+    public Thread gatewayThread()
+    {
+        return thread("keel-gateway");
+    }
+
+    /**
+     * @return the engine's business-logic thread, or null when it is not found.
+     */
+    public Thread engineThread()
+    {
+        return thread("keel-business-logic");
+    }
+
+    private Thread thread(final String prefix)
+    {
+        for (final Thread thread : serviceThreads)
+        {
+            if (thread.getName().startsWith(prefix))
+            {
+                return thread;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * @return encoded size of a command message on the wire (header + payload), for the baseline's message size.
+     */
+    public int commandMessageLength()
+    {
+        return io.keel.gateway.protocol.Protocol.COMMAND_PAYLOAD_OFFSET + commandLength;
+    }
+
+    /**
+     * @return size of an accepted answer on the wire.
+     */
+    public static int responseMessageLength()
+    {
+        return io.keel.gateway.protocol.Protocol.RESPONSE_DETAIL_OFFSET;
+    }
+
+    @Override
+    public void send(final long intendedNs)
+    {
+        final KeelClient client = this.client;
+        final long commandId = client.nextCommandId();
+        this.intendedNs[(int)commandId & intendedMask] = intendedNs;
+        while (!client.trySubmit(commandId, Ledger.DEPOSIT, command, 0, commandLength, 0, Engine.ANY_VERSION,
+            listener))
+        {
+            sendIdle.idle(client.poll());
+        }
+        sendIdle.reset();
+    }
+
+    @Override
+    public int poll()
+    {
+        return client.poll();
+    }
+
+    @Override
+    public long completedCount()
+    {
+        return completed.get();
+    }
+
+    /**
+     * @return commands the client gave up on (0 in a healthy run).
+     */
+    public long failedCount()
+    {
+        return failedCount;
+    }
+
+    /**
+     * @return the node (counters, engine).
+     */
+    public KeelNode node()
+    {
+        return node;
+    }
+
+    @Override
+    public List<Thread> serviceThreads()
+    {
+        return serviceThreads;
+    }
+
+    @Override
+    public void close()
+    {
+        CloseHelper.quietCloseAll(client, node);
+        IoUtil.delete(dir.toFile(), true);
+    }
+
+    private static int freeLoopbackPort()
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("no free UDP port on 127.0.0.1", ex);
+        }
+    }
+
+    private final class Listener implements ResponseListener
+    {
+        @Override
+        public void onResponse(final Response response)
+        {
+            recorder.recordLatencyNs(System.nanoTime() - intendedNs[(int)response.commandId() & intendedMask]);
+            completed.lazySet(++completedCount);
+        }
+
+        @Override
+        public void onFailure(final long commandId, final ErrorCode code, final boolean outcomeUnknown)
+        {
+            failedCount++;
+            recorder.recordLatencyNs(System.nanoTime() - intendedNs[(int)commandId & intendedMask]);
+            completed.lazySet(++completedCount);
+        }
+    }
+}
