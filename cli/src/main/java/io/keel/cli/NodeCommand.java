@@ -52,6 +52,15 @@ public final class NodeCommand implements Callable<Integer>
             "with a dedicated core per thread)")
     String idle;
 
+    @Option(names = "--engine-idle", paramLabel = "yield|backoff|spin",
+        description = "idle strategy of the engine's business-logic thread (default: as --idle)")
+    String engineIdle;
+
+    @Option(names = "--driver-threading", defaultValue = "invoker", paramLabel = "invoker|shared",
+        description = "embedded driver: invoker runs it in the gateway thread (fewest threads, lowest latency on " +
+            "small machines; default), shared gives it a thread of its own (more throughput)")
+    String driverThreading;
+
     @Option(names = "--credentials", paramLabel = "FILE",
         description = "credentials file (lines: clientId secret types); without it every client may send anything")
     Path credentials;
@@ -79,6 +88,8 @@ public final class NodeCommand implements Callable<Integer>
                 .ack(ack)
                 .fsync(DurabilityPolicy.parse(fsync))
                 .idle(idle)
+                .engineIdle(engineIdle)
+                .driverThreading(driverThreading)
                 .credentialsFile(credentials)
                 .aeronDir(aeronDir)
                 .primaryMemberId(primary));

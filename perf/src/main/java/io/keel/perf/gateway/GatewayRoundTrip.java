@@ -69,7 +69,8 @@ public final class GatewayRoundTrip implements SystemUnderTest
         IdleMode idle = IdleMode.YIELD;
         DurabilityPolicy fsync = DurabilityPolicy.NONE;
         int window = 256;
-        boolean clientOwnDriver;
+        boolean clientOwnDriver = true;
+        boolean threadPerDriver;
 
         /**
          * @param idle idle strategy of every node agent, the drivers and the load thread.
@@ -98,6 +99,18 @@ public final class GatewayRoundTrip implements SystemUnderTest
         public Settings window(final int window)
         {
             this.window = window;
+            return this;
+        }
+
+        /**
+         * @param threadPerDriver true: both media drivers get a thread of their own (SHARED threading), the layout
+         *                        before the INVOKER change, kept to compare against; false: the node's gateway
+         *                        thread and the client's poll run their drivers.
+         * @return this.
+         */
+        public Settings threadPerDriver(final boolean threadPerDriver)
+        {
+            this.threadPerDriver = threadPerDriver;
             return this;
         }
 
@@ -164,13 +177,13 @@ public final class GatewayRoundTrip implements SystemUnderTest
         final List<Member> members = Member.parseList("0=127.0.0.1:" + freeLoopbackPort() + ":" + freeLoopbackPort());
         final KeelNode.Context nodeContext = new KeelNode.Context()
             .members(members).memberId(0).dir(dir.resolve("node")).domain(Ledger.domain())
-            .fsync(settings.fsync).idle(idle);
+            .fsync(settings.fsync).idle(idle).driverThreading(settings.threadPerDriver ? "shared" : "invoker");
         nodeContext.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
         node = KeelNode.launch(nodeContext);
         final KeelClient.Context clientContext = new KeelClient.Context()
             .members(members).clientId(CLIENT_ID).commandCodecs(Ledger.domain().commands())
             .maxInFlight(settings.window).idle(idle).ownThread(false)
-            .connectTimeoutNs(CONNECT_TIMEOUT_NS);
+            .connectTimeoutNs(CONNECT_TIMEOUT_NS).invokeDriver(!settings.threadPerDriver);
         if (!settings.clientOwnDriver)
         {
             clientContext.aeronDirectoryName(node.aeronDirectoryName());
@@ -204,9 +217,7 @@ public final class GatewayRoundTrip implements SystemUnderTest
         for (final Thread thread : Thread.getAllStackTraces().keySet())
         {
             final String name = thread.getName();
-            if (name.startsWith("keel-gateway") || name.equals("keel-business-logic") || name.startsWith("sender") ||
-                name.startsWith("driver-conductor") || name.startsWith("aeron-client-conductor") ||
-                name.startsWith("receiver") || name.startsWith("shared-network") || name.startsWith("shared"))
+            if (name.startsWith("keel-gateway") || name.equals("keel-business-logic") || name.contains("driver-conductor"))
             {
                 serviceThreads.add(thread);
             }

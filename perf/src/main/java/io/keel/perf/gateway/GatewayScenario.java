@@ -23,9 +23,11 @@ import java.util.Locale;
  * gateway / raw Aeron is the headline: what the gateway, the engine and the journal add to the transport.
  * <p>
  * Gateway-only settings are system properties: {@code keel.bench.gateway.fsync} (none|batch|always, default
- * none), {@code keel.bench.gateway.window} (in-flight window for throughput, default 1024) and
- * {@code keel.bench.gateway.client.driver} (shared: the client uses the node's media driver, like the ping-pong's
- * two ends; own: the client embeds its own driver, as a separate client process would).
+ * none), {@code keel.bench.gateway.window} (in-flight window for throughput, default 1024),
+ * {@code keel.bench.gateway.client.driver} (own, default: the client embeds its own driver, as a separate client
+ * process would; shared: the client uses the node's media driver) and {@code keel.bench.gateway.variants}
+ * (comma list: {@code invoker}, default: drivers run inside the gateway's and the client's duty cycles;
+ * {@code threads}: each driver on a thread of its own, the layout before, series {@code gateway-driver-threads}).
  */
 public final class GatewayScenario implements Scenario
 {
@@ -58,18 +60,16 @@ public final class GatewayScenario implements Scenario
         final DurabilityPolicy fsync = DurabilityPolicy.valueOf(
             System.getProperty("keel.bench.gateway.fsync", "none").toUpperCase(Locale.ROOT));
         final int window = Integer.getInteger("keel.bench.gateway.window", 1024);
-        final boolean ownDriver = "own".equals(System.getProperty("keel.bench.gateway.client.driver", "shared"));
-        final GatewayRoundTrip.Settings settings = new GatewayRoundTrip.Settings()
-            .idle(context.idleMode()).fsync(fsync).window(window).clientOwnDriver(ownDriver);
+        final boolean ownDriver = !"shared".equals(System.getProperty("keel.bench.gateway.client.driver", "own"));
+        final String[] variants = System.getProperty("keel.bench.gateway.variants", "invoker").split(",");
         final int messageSize = GatewayRoundTrip.responseMessageLength();
         final String baseline = "aeron-udp-" + messageSize + "B";
         context.checkSpinningThreads(context.idleMode().isSpinning() ? 3 : 0, "gateway round trip");
         report.setting("idle", context.idleMode().label())
             .setting("fsync", fsync.name().toLowerCase(Locale.ROOT))
             .setting("window", window)
-            .setting("clientDriver", ownDriver ? "own" : "shared with the node")
-            .setting("messageSizeBytes", messageSize)
-            .pair(SERIES, baseline);
+            .setting("clientDriver", ownDriver ? "own (as a separate client process)" : "shared with the node")
+            .setting("messageSizeBytes", messageSize);
 
         final long[] rates = context.ratesOrDefault(defaultRatesPerSecond(context));
 
@@ -80,32 +80,52 @@ public final class GatewayScenario implements Scenario
             measure(context, report, baseline, Role.BASELINE, pingPong, baseRecorder, rates, window);
         }
 
+        for (final String variant : variants)
+        {
+            final boolean threadPerDriver = "threads".equals(variant.trim());
+            final String series = threadPerDriver ? SERIES + "-driver-threads" : SERIES;
+            report.pair(series, baseline);
+            final GatewayRoundTrip.Settings settings = new GatewayRoundTrip.Settings()
+                .idle(context.idleMode()).fsync(fsync).window(window).clientOwnDriver(ownDriver)
+                .threadPerDriver(threadPerDriver);
+            runGateway(context, report, series, settings, rates, window);
+        }
+    }
+
+    private static void runGateway(
+        final BenchContext context,
+        final RunReport report,
+        final String series,
+        final GatewayRoundTrip.Settings settings,
+        final long[] rates,
+        final int window) throws Exception
+    {
         final LatencyRecorder recorder = LatencyRecorder.singleWriter();
         try (GatewayRoundTrip roundTrip = GatewayRoundTrip.launch(settings, recorder))
         {
             report.setting("commandMessageBytes", roundTrip.commandMessageLength());
-            report.note("node threads: " + threadNames(roundTrip.serviceThreads()));
+            report.note(series + ": hot threads besides the load thread: " + threadNames(roundTrip.serviceThreads()));
             prime(roundTrip);
             final Thread gateway = roundTrip.gatewayThread();
             final Thread engine = roundTrip.engineThread();
             final long gatewayBefore = null == gateway ? -1 : AllocationMeter.allocatedBytes(gateway);
             final long engineBefore = null == engine ? -1 : AllocationMeter.allocatedBytes(engine);
             final long commandsBefore = roundTrip.completedCount();
-            measure(context, report, SERIES, Role.SCENARIO, roundTrip, recorder, rates, window);
+            measure(context, report, series, Role.SCENARIO, roundTrip, recorder, rates, window);
             final long commands = roundTrip.completedCount() - commandsBefore;
             if (commands > 0 && gatewayBefore >= 0 && engineBefore >= 0)
             {
                 final double gatewayBytes = (AllocationMeter.allocatedBytes(gateway) - gatewayBefore) / (double)commands;
                 final double engineBytes = (AllocationMeter.allocatedBytes(engine) - engineBefore) / (double)commands;
-                report.setting("nodeGatewayThreadBytesPerCommand", round(gatewayBytes))
-                    .setting("nodeEngineThreadBytesPerCommand", round(engineBytes));
+                report.setting(series + ".gatewayThreadBytesPerCommand", round(gatewayBytes))
+                    .setting(series + ".engineThreadBytesPerCommand", round(engineBytes));
                 report.note(String.format(Locale.ROOT,
-                    "node allocation over %,d commands: gateway thread %.3f B/command, engine thread %.3f B/command",
-                    commands, gatewayBytes, engineBytes));
+                    "%s: node allocation over %,d commands: gateway thread %.3f B/command, engine thread %.3f B/command",
+                    series, commands, gatewayBytes, engineBytes));
             }
             if (roundTrip.failedCount() > 0)
             {
-                report.note(roundTrip.failedCount() + " commands failed (timed out or refused)");
+                report.note(series + ": " + roundTrip.failedCount() + " commands failed (timed out or refused)");
             }
         }
     }
