@@ -332,6 +332,8 @@ final class ReplicationAgent implements Agent, FragmentHandler
         counters.epoch.set(newEpoch);
         leaderId = primaryId;
         followState = STATE_HANDSHAKE;
+        node.leaderId = primaryId;
+        node.followGeneration++;
         node.publishRole(Role.STANDBY, newEpoch);
         LogMatching.lastGroupFrame(journal, lastFrame);
         LOG.info("member {} follows member {} in epoch {}; handshake from {}", selfId, primaryId, newEpoch,
@@ -345,6 +347,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
         {
             return; // an answer to an older handshake
         }
+        if (node.gated && node.haltedGeneration != node.followGeneration)
+        {
+            return; // the application still reads the log: match (and maybe truncate) once it has stopped
+        }
         final long position = in.matchPosition();
         if (ACTION_STREAM_FROM == in.action())
         {
@@ -354,6 +360,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
                     appender.position());
             }
             followState = STATE_FOLLOWING;
+            node.matchedGeneration = node.followGeneration;
             LOG.info("member {} matches member {} at {} in epoch {}", selfId, leaderId, position, epoch);
         }
         else if (ACTION_TRUNCATE_TO == in.action())
@@ -369,6 +376,12 @@ final class ReplicationAgent implements Agent, FragmentHandler
             journal.truncate(target);
             counters.truncations.incrementAndGet();
             counters.truncatedBytes.addAndGet(end - target);
+            node.lowestTruncation = Math.min(node.lowestTruncation, target);
+            node.truncations++;
+            if (null != ctx.truncationListener())
+            {
+                ctx.truncationListener().accept(target);
+            }
             LogMatching.lastGroupFrame(journal, lastFrame);
         }
         sendStandbyStatus(-1);
@@ -529,6 +542,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         matched = false;
         role = Role.STEPPING_DOWN;
         leaderId = newPrimaryId;
+        node.leaderId = newPrimaryId;
         node.publishRole(Role.STEPPING_DOWN, newEpoch);
         LOG.warn("member {} steps down: member {} is in epoch {}", selfId, in.senderId(), newEpoch);
     }
@@ -538,6 +552,8 @@ final class ReplicationAgent implements Agent, FragmentHandler
         role = Role.STANDBY;
         followState = STATE_HANDSHAKE;
         heardPrimary = false;
+        node.leaderId = leaderId;
+        node.followGeneration++;
         lastPrimaryContactNs = nowNs;
         LogMatching.lastGroupFrame(journal, lastFrame);
         if (lastFrame.end != appender.position())

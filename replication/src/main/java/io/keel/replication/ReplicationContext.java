@@ -65,6 +65,7 @@ public final class ReplicationContext
     private boolean launchEmbeddedDriver = true;
     private boolean autoPromote = true;
     private ReceiveFilter receiveFilter;
+    private java.util.function.LongConsumer truncationListener;
     private Supplier<IdleStrategy> idleStrategySupplier;
     private Member self;
     private Member peer;
@@ -407,6 +408,23 @@ public final class ReplicationContext
     public ReplicationContext autoPromote(final boolean autoPromote)
     {
         this.autoPromote = autoPromote;
+        return this;
+    }
+
+    /** @return told the position after each truncation by log matching (agent thread), or null. */
+    public java.util.function.LongConsumer truncationListener()
+    {
+        return truncationListener;
+    }
+
+    /**
+     * @param listener told the position after each truncation by log matching, on the agent thread, before anything
+     *                 is appended after it (e.g. to delete snapshots of the cut history).
+     * @return this.
+     */
+    public ReplicationContext truncationListener(final java.util.function.LongConsumer listener)
+    {
+        this.truncationListener = listener;
         return this;
     }
 

@@ -31,6 +31,8 @@ public final class ReplicationNode implements AutoCloseable
     private final MediaDriver driver;
     private final Aeron aeron;
     private final AgentRunner runner;
+    private final ReplicationAgent agent;
+    private final boolean ownsAeron;
     private final AckGate gate;
     private final ReplicationCounters counters = new ReplicationCounters();
     private final NodeStateFile state;
@@ -38,9 +40,20 @@ public final class ReplicationNode implements AutoCloseable
     private volatile long epoch;
     volatile boolean appenderReleased;
 
-    private ReplicationNode(final ReplicationContext ctx)
+    // hosted mode (an application applies the journal too): see launchHosted
+    final boolean gated;
+    volatile long followGeneration;
+    volatile long haltedGeneration;
+    volatile long matchedGeneration = -1;
+    volatile int leaderId = -1;
+    volatile long truncations;
+    volatile long lowestTruncation = Long.MAX_VALUE;
+
+    private ReplicationNode(final ReplicationContext ctx, final Aeron hostAeron)
     {
         this.ctx = ctx;
+        this.gated = null != hostAeron;
+        this.ownsAeron = null == hostAeron;
         this.state = NodeStateFile.open(ctx.stateDir());
         this.epoch = state.epoch();
         this.gate = new AckGate(ctx.ackMode(), counters.standbyAckedPosition);
@@ -48,7 +61,7 @@ public final class ReplicationNode implements AutoCloseable
         Aeron aeron = null;
         try
         {
-            if (ctx.launchEmbeddedDriver())
+            if (ctx.launchEmbeddedDriver() && null == hostAeron)
             {
                 driver = MediaDriver.launch(new MediaDriver.Context()
                     .aeronDirectoryName(ctx.aeronDirectoryName())
@@ -58,19 +71,23 @@ public final class ReplicationNode implements AutoCloseable
                     .sharedIdleStrategy(ctx.idleStrategySupplier().get())
                     .spiesSimulateConnection(false));
             }
-            aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(ctx.aeronDirectoryName()));
+            aeron = null != hostAeron ? hostAeron :
+                Aeron.connect(new Aeron.Context().aeronDirectoryName(ctx.aeronDirectoryName()));
             final Subscription subscription = aeron.addSubscription(
                 "aeron:udp?endpoint=" + ctx.self().replicationEndpoint(), ctx.streamId());
             final ExclusivePublication publication = aeron.addExclusivePublication(
                 "aeron:udp?endpoint=" + ctx.peer().replicationEndpoint() + "|term-length=" + ctx.termLengthBytes(),
                 ctx.streamId());
-            final ReplicationAgent agent = new ReplicationAgent(ctx, this, subscription, publication, state, gate,
-                counters);
-            this.runner = new AgentRunner(ctx.idleStrategySupplier().get(), this::onError, null, agent);
+            this.agent = new ReplicationAgent(ctx, this, subscription, publication, state, gate, counters);
+            this.runner = null != hostAeron ? null :
+                new AgentRunner(ctx.idleStrategySupplier().get(), this::onError, null, agent);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietClose(aeron);
+            if (null == hostAeron)
+            {
+                CloseHelper.quietClose(aeron);
+            }
             CloseHelper.quietClose(driver);
             throw ex;
         }
@@ -88,9 +105,70 @@ public final class ReplicationNode implements AutoCloseable
      */
     public static ReplicationNode launch(final ReplicationContext ctx)
     {
-        final ReplicationNode node = new ReplicationNode(ctx.conclude());
+        final ReplicationNode node = new ReplicationNode(ctx.conclude(), null);
         AgentRunner.startOnThread(node.runner);
         return node;
+    }
+
+    /**
+     * A member whose agent runs in a host's duty cycle (no thread, no driver of its own) and whose application
+     * applies the journal as the agent appends to it. The application must acknowledge every new follow generation
+     * ({@link #followGeneration()}) with {@link #applicationHalted(long)} once it stopped reading the journal: only
+     * then does the agent match logs (and maybe truncate) with the new primary.
+     *
+     * @param ctx   configuration; concluded here.
+     * @param aeron the host's Aeron client (registrations happen on the calling thread, before the host runs).
+     * @return the node; run {@link #agent()} from the host's duty cycle.
+     */
+    public static ReplicationNode launchHosted(final ReplicationContext ctx, final Aeron aeron)
+    {
+        return new ReplicationNode(ctx.conclude(), java.util.Objects.requireNonNull(aeron, "aeron"));
+    }
+
+    /** @return the duty cycle, for a host running it ({@link #launchHosted}). */
+    public org.agrona.concurrent.Agent agent()
+    {
+        return agent;
+    }
+
+    /** @return the primary this member knows of: itself while primary, the followed one, or -1. */
+    public int leaderId()
+    {
+        return Role.PRIMARY == role ? ctx.self().id() : leaderId;
+    }
+
+    /** @return incremented each time the member starts following a primary (a handshake, maybe a truncation). */
+    public long followGeneration()
+    {
+        return followGeneration;
+    }
+
+    /** @return the follow generation whose handshake completed (the log matches the primary's), or -1. */
+    public long matchedGeneration()
+    {
+        return matchedGeneration;
+    }
+
+    /**
+     * Hosted mode: the application stopped reading the journal for this follow generation.
+     *
+     * @param generation from {@link #followGeneration()}.
+     */
+    public void applicationHalted(final long generation)
+    {
+        haltedGeneration = generation;
+    }
+
+    /** @return truncations of the journal by log matching so far. */
+    public long truncations()
+    {
+        return truncations;
+    }
+
+    /** @return lowest position the journal was truncated to so far, or Long.MAX_VALUE. */
+    public long lowestTruncation()
+    {
+        return lowestTruncation;
     }
 
     /** @return current role. */
@@ -171,6 +249,6 @@ public final class ReplicationNode implements AutoCloseable
     public void close()
     {
         gate.primary = false;
-        CloseHelper.closeAll(runner, aeron, driver);
+        CloseHelper.closeAll(runner, ownsAeron ? aeron : null, driver);
     }
 }
