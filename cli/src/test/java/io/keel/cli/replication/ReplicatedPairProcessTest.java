@@ -182,7 +182,7 @@ class ReplicatedPairProcessTest
         awaitFollowing(1, 0);
         final Path history = tmp.resolve("history.txt");
         final CompletableFuture<Integer> bank = bank(history, 12);
-        final AckGapProbe probe = new AckGapProbe(client(9, 100)); // notices a dead node after 100 ms of silence
+        final AckGapProbe probe = new AckGapProbe(client(9, 300)); // notices a dead node after 300 ms of silence (keep-alives every 200 ms)
         probe.start();
         int primary = 0;
         final List<Long> gapsMs = new ArrayList<>();
