@@ -41,7 +41,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
 {
     private static final Logger LOG = LoggerFactory.getLogger(BusinessLogic.class);
     private static final int SNAPSHOT_MAGIC = 0x504E534B; // "KSNP"
-    private static final int SNAPSHOT_FORMAT_VERSION = 1;
+    private static final int SNAPSHOT_FORMAT_VERSION = 2;
     private static final int REPLAY_POLL_LIMIT = 4096;
 
     private final EngineContext ctx;
@@ -66,7 +66,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final ReplicaState replica;
     private String refusal;
 
-    private final Long2ObjectHashMap<Aggregate> aggregates = new Long2ObjectHashMap<>();
+    private final Streams streams;
     private final Decision decision;
     private final IdempotencyWindow window;
     private final PendingResponses pending;
@@ -126,7 +126,8 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         this.snapshotStore = snapshotStore;
         this.snapshotWriter = snapshotWriter;
 
-        decision = new Decision(domain.events(), aggregates, streamIndex, ctx.maxEventsPerCommand(),
+        streams = new Streams(domain);
+        decision = new Decision(domain.events(), streams, ctx.maxEventsPerCommand(),
             ctx.maxEventBytesPerCommand());
         window = new IdempotencyWindow(ctx.idempotencyWindow());
         pending = new PendingResponses(ctx.maxPendingResponses());
@@ -186,7 +187,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                     loadSnapshot(snapshot.payload());
                     from = snapshot.logPosition();
                     LOG.info("loaded snapshot {} at position {}: {} aggregates, {} remembered commands", file,
-                        from, aggregates.size(), window.size());
+                        from, streams.size(), window.size());
                     break;
                 }
                 catch (final JournalException | IllegalArgumentException | IllegalStateException ex)
@@ -229,7 +230,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             throw new IllegalStateException("journal frame at position " + frame.position() + " has event type " +
                 frame.type() + ", which this domain does not register");
         }
-        applyEvent(frame.streamId(), event);
+        applyEvent(frame.streamId(), frame.streamVersion(), event);
         replayGroupEvents++;
         if (frame.timestampNs() > lastTimestampNs)
         {
@@ -249,7 +250,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
 
     private void clearState()
     {
-        aggregates.clear();
+        streams.clear();
         window.clear();
     }
 
@@ -278,6 +279,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             for (int i = 0; i < count; i++)
             {
                 final long streamId = in.readLong();
+                final long streamVersion = in.readLong();
                 final int length = in.readInt();
                 final long start = in.readPosition();
                 final long limit = in.readLimit();
@@ -290,7 +292,12 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                         in.readRemaining() + " of " + length + " bytes unread");
                 }
                 in.readLimit(limit);
-                aggregates.put(streamId, aggregate);
+                if (streamVersion < 1 || streamVersion > streamIndex.version(streamId))
+                {
+                    throw new IllegalArgumentException("stream " + streamId + " is at version " + streamVersion +
+                        " in the snapshot but only " + streamIndex.version(streamId) + " in the journal");
+                }
+                streams.put(streamId, aggregate, streamVersion);
             }
             in.readSkip(window.readFrom(new UnsafeBuffer(copy), (int)in.readPosition()));
             if (in.readRemaining() != 0)
@@ -327,7 +334,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             {
                 poller.poll(this);
             }
-            catch (final Exception ex)
+            catch (final Throwable ex)
             {
                 fail("business-logic processing failed", ex);
                 return 1;
@@ -384,9 +391,11 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 controls.add(slot.control);
             }
         }
-        catch (final EngineFailure ex)
+        catch (final Throwable ex)
         {
-            fail(ex.getMessage(), ex);
+            // journal or apply failure (EngineFailure), or a broken invariant: state and journal may no longer
+            // agree, so stop deciding; the journal is the truth a restart recovers from
+            fail(ex instanceof EngineFailure ? ex.getMessage() : "business-logic invariant broken", ex);
             answerFailed(slot, failure);
         }
         finally
@@ -457,7 +466,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
 
         if (Engine.ANY_VERSION != slot.expectedVersion)
         {
-            final long actual = streamIndex.version(slot.expectedStreamId);
+            final long actual = streams.version(slot.expectedStreamId);
             if (actual != slot.expectedVersion)
             {
                 reject(slot, Rejection.VERSION_CONFLICT, slot.expectedVersion, actual);
@@ -548,24 +557,27 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             final Event event = decodeEvent(decision.type(i), events, decision.offset(i), decision.length(i));
             try
             {
-                applyEvent(decision.streamId(i), event);
+                applyEvent(decision.streamId(i), decision.version(i), event);
             }
-            catch (final RuntimeException ex)
+            catch (final RuntimeException | AssertionError ex)
             {
                 throw new EngineFailure("apply of a journaled event failed: state no longer matches the journal", ex);
             }
         }
     }
 
-    private void applyEvent(final long streamId, final Event event)
+    private void applyEvent(final long streamId, final long version, final Event event)
     {
-        Aggregate aggregate = aggregates.get(streamId);
-        if (null == aggregate)
+        final Streams.State state = streams.stateOrCreate(streamId);
+        if (version != state.version + 1)
         {
-            aggregate = domain.newAggregate(streamId);
-            aggregates.put(streamId, aggregate);
+            throw new IllegalStateException("stream " + streamId + " event version " + version + " does not follow " +
+                state.version);
         }
-        aggregate.apply(event);
+        state.aggregate.apply(event);
+        state.version = version;
+        assert version <= streamIndex.version(streamId) : "stream " + streamId + " version " + version +
+            " is ahead of the journal index " + streamIndex.version(streamId);
     }
 
     private Command decodeCommand(final int type, final int offset, final int length)
@@ -795,15 +807,16 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         out.writeInt(SNAPSHOT_FORMAT_VERSION);
         out.writeLong(logPosition);
         out.writeLong(lastTimestampNs);
-        out.writeInt(aggregates.size());
-        final Long2ObjectHashMap<Aggregate>.EntryIterator it = aggregates.entrySet().iterator();
+        out.writeInt(streams.size());
+        final Long2ObjectHashMap<Streams.State>.ValueIterator it = streams.iterator();
         while (it.hasNext())
         {
-            it.next();
-            out.writeLong(it.getLongKey());
+            final Streams.State state = it.next();
+            out.writeLong(state.streamId);
+            out.writeLong(state.version);
             final long lengthAt = out.writePosition();
             out.writeInt(0);
-            it.getValue().writeMarshallable(out);
+            state.aggregate.writeMarshallable(out);
             out.writeInt(lengthAt, (int)(out.writePosition() - lengthAt - 4));
         }
         final long windowAt = out.writePosition();
@@ -1143,14 +1156,9 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     /**
      * @return the live aggregates: business thread only, or after the engine stopped.
      */
-    Long2ObjectHashMap<Aggregate> aggregates()
+    Streams aggregates()
     {
-        return aggregates;
-    }
-
-    IdempotencyWindow window()
-    {
-        return window;
+        return streams;
     }
 
     /**

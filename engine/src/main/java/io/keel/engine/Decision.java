@@ -1,9 +1,7 @@
 package io.keel.engine;
 
 import io.keel.journal.FrameDescriptor;
-import io.keel.journal.StreamIndex;
 import net.openhft.chronicle.bytes.Bytes;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.BufferOverflowException;
@@ -18,8 +16,7 @@ import java.nio.BufferOverflowException;
 public final class Decision
 {
     private final EventCodecs eventCodecs;
-    private final Long2ObjectHashMap<Aggregate> aggregates;
-    private final StreamIndex streamIndex;
+    private final Streams streams;
     private final int maxEvents;
     private final int maxEventBytes;
 
@@ -39,14 +36,12 @@ public final class Decision
 
     Decision(
         final EventCodecs eventCodecs,
-        final Long2ObjectHashMap<Aggregate> aggregates,
-        final StreamIndex streamIndex,
+        final Streams streams,
         final int maxEvents,
         final int maxEventBytes)
     {
         this.eventCodecs = eventCodecs;
-        this.aggregates = aggregates;
-        this.streamIndex = streamIndex;
+        this.streams = streams;
         this.maxEvents = maxEvents;
         this.maxEventBytes = maxEventBytes;
         eventBytes = Bytes.allocateDirect(maxEventBytes);
@@ -97,7 +92,7 @@ public final class Decision
     @SuppressWarnings("unchecked")
     public <A extends Aggregate> A aggregate(final long streamId)
     {
-        return (A)aggregates.get(streamId);
+        return (A)streams.get(streamId);
     }
 
     /**
@@ -106,7 +101,7 @@ public final class Decision
      */
     public long version(final long streamId)
     {
-        return streamIndex.version(streamId);
+        return streams.version(streamId);
     }
 
     /**
@@ -143,7 +138,7 @@ public final class Decision
                 " bytes", ex);
         }
 
-        long version = streamIndex.version(streamId) + 1;
+        long version = streams.version(streamId) + 1;
         for (int i = 0; i < eventCount; i++)
         {
             if (streamIds[i] == streamId)

@@ -330,12 +330,11 @@ public final class Engine implements AutoCloseable
     /**
      * Run a read-only visit over every aggregate on the business-logic thread (for checks and tools).
      *
-     * @param visitor called once with the live aggregate map; must not keep or change it.
+     * @param visitor called once with a view of every aggregate; must not keep it or change them.
      * @param <T>     value type.
      * @return what the visitor returns.
      */
-    public <T> CompletableFuture<T> inspect(
-        final java.util.function.Function<org.agrona.collections.Long2ObjectHashMap<Aggregate>, T> visitor)
+    public <T> CompletableFuture<T> inspect(final java.util.function.Function<Aggregates, T> visitor)
     {
         final CompletableFuture<T> done = new CompletableFuture<>();
         if (!publishControl(logic ->

@@ -66,14 +66,6 @@ final class EngineErrors implements ErrorHandler
     }
 
     /**
-     * @return the number of distinct errors recorded.
-     */
-    int distinctCount()
-    {
-        return ErrorLogReader.read(logBuffer, (count, first, last, text) -> { });
-    }
-
-    /**
      * @return every distinct error with its count, as text.
      */
     String dump()

@@ -24,19 +24,16 @@ final class IdempotencyWindow
 
     private static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
     private static final int ENTRY_LENGTH = 49;
+    private static final int STRIDE = 6;
+    private static final int MAX_EVENT_COUNT = (1 << 24) - 1;
 
     private final int capacity;
     private final int mask;
     private final int[] table; // entry index + 1; 0 = empty
 
-    private final long[] clientIds;
-    private final long[] commandIds;
-    private final byte[] statuses;
-    private final Rejection[] rejections;
-    private final long[] positions;
-    private final int[] eventCounts;
-    private final long[] expectedVersions;
-    private final long[] actualVersions;
+    // one record of STRIDE longs per entry, so remembering a command writes one or two cache lines:
+    // clientId, commandId, position, expectedVersion, actualVersion, rejection code << 32 | eventCount << 8 | status
+    private final long[] records;
     private final String[] errors;
 
     private long head; // index of the oldest entry (monotonic; slot = head % capacity)
@@ -44,22 +41,15 @@ final class IdempotencyWindow
 
     IdempotencyWindow(final int capacity)
     {
-        if (capacity < 1 || capacity > (1 << 28))
+        if (capacity < 1 || capacity > (1 << 26))
         {
-            throw new IllegalArgumentException("idempotency window capacity " + capacity + " out of [1, 2^28]");
+            throw new IllegalArgumentException("idempotency window capacity " + capacity + " out of [1, 2^26]");
         }
         this.capacity = capacity;
         final int tableSize = BitUtil.findNextPositivePowerOfTwo(capacity * 2);
         this.mask = tableSize - 1;
         table = new int[tableSize];
-        clientIds = new long[capacity];
-        commandIds = new long[capacity];
-        statuses = new byte[capacity];
-        rejections = new Rejection[capacity];
-        positions = new long[capacity];
-        eventCounts = new int[capacity];
-        expectedVersions = new long[capacity];
-        actualVersions = new long[capacity];
+        records = new long[capacity * STRIDE];
         errors = new String[capacity];
     }
 
@@ -87,7 +77,8 @@ final class IdempotencyWindow
                 return NOT_FOUND;
             }
             final int entry = ref - 1;
-            if (clientIds[entry] == clientId && commandIds[entry] == commandId)
+            final int r = entry * STRIDE;
+            if (records[r] == clientId && records[r + 1] == commandId)
             {
                 return entry;
             }
@@ -114,16 +105,23 @@ final class IdempotencyWindow
         {
             evictOldest();
         }
+        if (eventCount < 0 || eventCount > MAX_EVENT_COUNT)
+        {
+            throw new IllegalArgumentException("event count " + eventCount + " out of [0, " + MAX_EVENT_COUNT + "]");
+        }
         final int entry = (int)((head + size) % capacity);
-        clientIds[entry] = clientId;
-        commandIds[entry] = commandId;
-        statuses[entry] = status;
-        rejections[entry] = rejection;
-        positions[entry] = position;
-        eventCounts[entry] = eventCount;
-        expectedVersions[entry] = expectedVersion;
-        actualVersions[entry] = actualVersion;
-        errors[entry] = error;
+        final int r = entry * STRIDE;
+        records[r] = clientId;
+        records[r + 1] = commandId;
+        records[r + 2] = position;
+        records[r + 3] = expectedVersion;
+        records[r + 4] = actualVersion;
+        records[r + 5] = ((long)(null == rejection ? 0 : rejection.code()) << 32) | ((long)eventCount << 8) |
+            (status & 0xFF);
+        if (null != error)
+        {
+            errors[entry] = error;
+        }
         size++;
 
         int slot = home(clientId, commandId);
@@ -136,32 +134,33 @@ final class IdempotencyWindow
 
     byte status(final int entry)
     {
-        return statuses[entry];
+        return (byte)records[entry * STRIDE + 5];
     }
 
     Rejection rejection(final int entry)
     {
-        return rejections[entry];
+        final int code = (int)(records[entry * STRIDE + 5] >>> 32);
+        return 0 == code ? null : Rejection.of(code);
     }
 
     long position(final int entry)
     {
-        return positions[entry];
+        return records[entry * STRIDE + 2];
     }
 
     int eventCount(final int entry)
     {
-        return eventCounts[entry];
+        return (int)((records[entry * STRIDE + 5] >>> 8) & MAX_EVENT_COUNT);
     }
 
     long expectedVersion(final int entry)
     {
-        return expectedVersions[entry];
+        return records[entry * STRIDE + 3];
     }
 
     long actualVersion(final int entry)
     {
-        return actualVersions[entry];
+        return records[entry * STRIDE + 4];
     }
 
     String error(final int entry)
@@ -172,7 +171,6 @@ final class IdempotencyWindow
     void clear()
     {
         java.util.Arrays.fill(table, 0);
-        java.util.Arrays.fill(rejections, null);
         java.util.Arrays.fill(errors, null);
         head = 0;
         size = 0;
@@ -209,16 +207,17 @@ final class IdempotencyWindow
         for (int i = 0; i < size; i++)
         {
             final int e = (int)((head + i) % capacity);
-            buffer.putLong(at, clientIds[e], ORDER);
-            buffer.putLong(at + 8, commandIds[e], ORDER);
-            buffer.putLong(at + 16, positions[e], ORDER);
-            buffer.putLong(at + 24, expectedVersions[e], ORDER);
-            buffer.putLong(at + 32, actualVersions[e], ORDER);
-            buffer.putInt(at + 40, eventCounts[e], ORDER);
-            buffer.putInt(at + 44, null == rejections[e] ? 0 : rejections[e].code(), ORDER);
-            buffer.putByte(at + 48, statuses[e]);
+            final int r = e * STRIDE;
+            buffer.putLong(at, records[r], ORDER);
+            buffer.putLong(at + 8, records[r + 1], ORDER);
+            buffer.putLong(at + 16, records[r + 2], ORDER);
+            buffer.putLong(at + 24, records[r + 3], ORDER);
+            buffer.putLong(at + 32, records[r + 4], ORDER);
+            buffer.putInt(at + 40, eventCount(e), ORDER);
+            buffer.putInt(at + 44, (int)(records[r + 5] >>> 32), ORDER);
+            buffer.putByte(at + 48, status(e));
             at += ENTRY_LENGTH;
-            if (FAILED == statuses[e])
+            if (FAILED == status(e))
             {
                 at += buffer.putStringUtf8(at, null == errors[e] ? "" : errors[e], ORDER);
             }
@@ -275,14 +274,14 @@ final class IdempotencyWindow
     private void evictOldest()
     {
         final int entry = (int)(head % capacity);
-        int slot = home(clientIds[entry], commandIds[entry]);
+        final int r = entry * STRIDE;
+        int slot = home(records[r], records[r + 1]);
         while (table[slot] != entry + 1)
         {
             assert table[slot] != 0 : "evicted entry missing from the table";
             slot = (slot + 1) & mask;
         }
         deleteSlot(slot);
-        rejections[entry] = null;
         errors[entry] = null;
         head++;
         size--;
@@ -301,7 +300,8 @@ final class IdempotencyWindow
             {
                 return;
             }
-            final int home = home(clientIds[ref - 1], commandIds[ref - 1]);
+            final int r = (ref - 1) * STRIDE;
+            final int home = home(records[r], records[r + 1]);
             // move the entry into the gap unless its home lies cyclically in (gap, slot]
             final boolean homeBetween = gap <= slot ? (home > gap && home <= slot) : (home > gap || home <= slot);
             if (!homeBetween)

@@ -13,7 +13,9 @@ public final class Rejection
     /** Codes at or above this belong to domains. */
     public static final int FIRST_DOMAIN_CODE = 100;
 
-    private static final Int2ObjectHashMap<Rejection> BY_CODE = new Int2ObjectHashMap<>();
+    private static final Object LOCK = new Object();
+    // copy on write: lookups (answers to retried commands) read without locking
+    private static volatile Int2ObjectHashMap<Rejection> byCode = new Int2ObjectHashMap<>();
 
     /** The command's expected stream version was not the stream's version: see the result's versions. */
     public static final Rejection VERSION_CONFLICT = defineBuiltIn(1, "VERSION_CONFLICT");
@@ -57,11 +59,8 @@ public final class Rejection
      */
     public static Rejection of(final int code)
     {
-        synchronized (BY_CODE)
-        {
-            final Rejection rejection = BY_CODE.get(code);
-            return null != rejection ? rejection : new Rejection(code, "REJECTED_" + code);
-        }
+        final Rejection rejection = byCode.get(code);
+        return null != rejection ? rejection : new Rejection(code, "REJECTED_" + code);
     }
 
     private static Rejection defineBuiltIn(final int code, final String name)
@@ -70,9 +69,9 @@ public final class Rejection
         {
             throw new IllegalArgumentException("rejection " + code + " needs a name");
         }
-        synchronized (BY_CODE)
+        synchronized (LOCK)
         {
-            final Rejection existing = BY_CODE.get(code);
+            final Rejection existing = byCode.get(code);
             if (null != existing)
             {
                 if (!existing.name.equals(name))
@@ -83,7 +82,9 @@ public final class Rejection
                 return existing;
             }
             final Rejection rejection = new Rejection(code, name);
-            BY_CODE.put(code, rejection);
+            final Int2ObjectHashMap<Rejection> copy = new Int2ObjectHashMap<>(byCode);
+            copy.put(code, rejection);
+            byCode = copy;
             return rejection;
         }
     }

@@ -82,16 +82,6 @@ final class TypeRegistry<T>
         return null == factory ? null : factory.get();
     }
 
-    int maxTypeId()
-    {
-        return maxTypeId;
-    }
-
-    String kind()
-    {
-        return kind;
-    }
-
     /**
      * One reused instance per type, for one thread's decoding: allocation-free after construction.
      */

@@ -311,10 +311,7 @@ public final class EngineDemo
             final long commandId = firstCommandId + 1 + i;
             sendTimes[(int)(commandId & (SEND_TIMES - 1))] = intendedNs;
             transfer.set(1 + random.nextInt(accounts), 1 + random.nextInt(accounts), 1 + random.nextInt(100));
-            while (engine.trySubmit(3, commandId, transfer, handler) != Engine.Submit.SUBMITTED)
-            {
-                Thread.yield(); // ring full: still the same intended send time, so the wait counts as latency
-            }
+            submitUntilTaken(engine, 3, commandId, transfer, handler); // a full ring's wait counts as latency
             if ((i & 1023) == 0)
             {
                 progress.maybePrint(i, answered.get(), histogram);
@@ -430,11 +427,20 @@ public final class EngineDemo
         final io.keel.engine.Command command, final ResponseHandler handler)
     {
         Engine.Submit submit;
+        long deadlineNs = 0;
         while ((submit = engine.trySubmit(clientId, commandId, command, handler)) != Engine.Submit.SUBMITTED)
         {
             if (submit != Engine.Submit.RING_FULL)
             {
                 throw new IllegalStateException("submit refused: " + submit);
+            }
+            if (0 == deadlineNs)
+            {
+                deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            }
+            else if (System.nanoTime() > deadlineNs)
+            {
+                throw new IllegalStateException("ring full for 30 s; engine failure: " + engine.failure());
             }
             Thread.yield();
         }

@@ -91,7 +91,8 @@ class LedgerAllocationTest
             System.out.printf("business thread: %d bytes for %d rejected + retried commands; %.1f bytes per " +
                 "accepted command (journal stream index growth)%n", rejectedAndRetried, 2 * COMMANDS,
                 (double)accepted / COMMANDS);
-            assertTrue(rejectedAndRetried < 2L * COMMANDS / 100,
+            // one allocation per command would be >= 16 bytes x 200,000 = 3.2 MB; allow one-off JIT/runtime noise
+            assertTrue(rejectedAndRetried < 64 * 1024,
                 "business thread allocated " + rejectedAndRetried + " bytes for " + 2 * COMMANDS + " commands");
         }
     }
@@ -104,8 +105,13 @@ class LedgerAllocationTest
 
     private void resend(final Engine engine, final long commandId, final Command command)
     {
+        final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
         while (engine.trySubmit(1, commandId, command, handler) != Engine.Submit.SUBMITTED)
         {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("ring stayed full for 20 s: " + engine.failure());
+            }
             Thread.onSpinWait();
         }
     }

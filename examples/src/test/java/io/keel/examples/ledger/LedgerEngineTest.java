@@ -232,6 +232,7 @@ class LedgerEngineTest
             while ((submit = engine.trySubmit(1, commandId, deposit.set(1, 1), handler)) == Engine.Submit.SUBMITTED)
             {
                 commandId++;
+                assertTrue(commandId < 10_000, "the ring never filled");
             }
             assertEquals(Engine.Submit.RING_FULL, submit);
             final long submitted = commandId - 1;

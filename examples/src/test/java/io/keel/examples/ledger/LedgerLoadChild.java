@@ -18,6 +18,7 @@ public final class LedgerLoadChild
     static final int ACCOUNTS = 50;
     static final long INITIAL_BALANCE = 1_000;
     static final long CLIENT_ID = 5;
+    static final long MAX_LIFETIME_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
 
     private LedgerLoadChild()
     {
@@ -28,6 +29,7 @@ public final class LedgerLoadChild
      */
     public static void main(final String[] args)
     {
+        final long startNs = System.nanoTime();
         final PrintStream out = System.out;
         final Engine engine = Engine.launch(LedgerTestSupport.context(Path.of(args[0])).snapshotEveryEvents(2_000));
         final ResponseHandler handler = result ->
@@ -39,7 +41,7 @@ public final class LedgerLoadChild
         {
             commandId++;
             while (engine.trySubmit(CLIENT_ID, commandId, open.set(account, INITIAL_BALANCE), handler) !=
-                Engine.Submit.SUBMITTED)
+                Engine.Submit.SUBMITTED && System.nanoTime() < startNs + MAX_LIFETIME_NS)
             {
                 Thread.yield();
             }
@@ -47,14 +49,17 @@ public final class LedgerLoadChild
         out.println("READY");
         final Random random = new Random(11);
         final Transfer transfer = new Transfer();
-        while (true)
+        final long endNs = System.nanoTime() + MAX_LIFETIME_NS; // should the parent vanish without killing us
+        while (System.nanoTime() < endNs)
         {
             commandId++;
             transfer.set(1 + random.nextInt(ACCOUNTS), 1 + random.nextInt(ACCOUNTS), 1 + random.nextInt(200));
-            while (engine.trySubmit(CLIENT_ID, commandId, transfer, handler) != Engine.Submit.SUBMITTED)
+            while (engine.trySubmit(CLIENT_ID, commandId, transfer, handler) != Engine.Submit.SUBMITTED &&
+                System.nanoTime() < endNs)
             {
                 Thread.yield();
             }
         }
+        System.exit(3);
     }
 }

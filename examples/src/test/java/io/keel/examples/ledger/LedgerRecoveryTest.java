@@ -164,9 +164,14 @@ class LedgerRecoveryTest
                     command = new Transfer().set(a, 1 + random.nextInt(ACCOUNTS), random.nextInt(500) + 1);
                     break;
             }
+            final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
             CompletableFuture<?> answer;
             while ((answer = engine.submit(2, firstCommandId + i, command)).isCompletedExceptionally())
             {
+                if (System.nanoTime() > deadlineNs)
+                {
+                    throw new AssertionError("ring stayed full for 20 s: " + engine.failure());
+                }
                 Thread.onSpinWait(); // ring full: retry the same command id
             }
             answers[i] = answer;

@@ -48,9 +48,14 @@ class OrderBookTest
     private static CompletableFuture<CommandOutcome> submit(final Engine engine, final long commandId,
         final io.keel.engine.Command command)
     {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         CompletableFuture<CommandOutcome> answer;
         while ((answer = engine.submit(2, commandId, command)).isCompletedExceptionally())
         {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("ring stayed full for 20 s: " + engine.failure());
+            }
             Thread.yield(); // ring full: the command was not queued, send it again
         }
         return answer;
