@@ -1019,7 +1019,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             counters.durablePosition.lazySet(journal.durablePosition());
             replica.mode(ReplicaState.LEADING);
             LOG.info("leading in epoch {} from position {} ({} aggregates, {} remembered commands)", newEpoch, end,
-                aggregates.size(), window.size());
+                streams.size(), window.size());
             done.complete(end);
         }
         catch (final RuntimeException ex)
