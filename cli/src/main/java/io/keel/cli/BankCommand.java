@@ -139,6 +139,7 @@ public final class BankCommand implements Callable<Integer>
                 .commandCodecs(Ledger.domain().commands())
                 .maxInFlight(window)
                 .commandTimeoutNs(timeoutNs)
+                .maxAttempts(1000) // through failovers: NO_STANDBY and redirects are retried until the timeout
                 .idle(idle)
                 .ownThread(false));
         }

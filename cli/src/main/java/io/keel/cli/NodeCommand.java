@@ -6,6 +6,8 @@ import io.keel.gateway.Member;
 import io.keel.journal.DurabilityPolicy;
 import io.keel.journal.JournalCorruptedException;
 import io.keel.journal.JournalException;
+import io.keel.replication.AckMode;
+import io.keel.replication.ReplicatedNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,8 +41,8 @@ public final class NodeCommand implements Callable<Integer>
 
     @Option(names = "--ack", defaultValue = "sync", paramLabel = "sync|async",
         description = "when answers are released relative to the standby's ack (default ${DEFAULT-VALUE}). " +
-            "Needs a standby: replication is not in this build, so the node runs unreplicated and answers once " +
-            "its journal policy is met.")
+            "sync: an answer is released once the standby holds the command (no standby: clients get NO_STANDBY); " +
+            "async: once the local journal policy is met (the standby follows behind).")
     String ack;
 
     @Option(names = "--fsync", defaultValue = "batch", paramLabel = "none|batch|always",
@@ -70,16 +72,47 @@ public final class NodeCommand implements Callable<Integer>
     String aeronDir;
 
     @Option(names = "--primary", paramLabel = "ID", defaultValue = "-1",
-        description = "member to redirect clients to, until replication elects a primary (default: this node)")
+        description = "a static primary: run unreplicated and redirect clients to member ID (default: with two " +
+            "members the pair replicates and elects its primary)")
     int primary;
+
+    @Option(names = "--failure-timeout", paramLabel = "MS", defaultValue = "-1",
+        description = "replication: a peer silent this long is lost (default keel.replication.failureTimeoutMs, 50)")
+    long failureTimeoutMs;
+
+    @Option(names = "--heartbeat", paramLabel = "MS", defaultValue = "-1",
+        description = "replication heartbeat interval (default keel.replication.heartbeatIntervalMs, 5)")
+    long heartbeatMs;
+
+    @Option(names = "--degrade-after", paramLabel = "MS", defaultValue = "-1",
+        description = "sync only: after MS without a standby release like async (default -1: never; opt-in, " +
+            "see the replication README for what it costs)")
+    long degradeAfterMs;
+
+    @Option(names = "--snapshot-every", paramLabel = "EVENTS", defaultValue = "0",
+        description = "engine snapshot after this many events (default 0: by the engine's settings)")
+    long snapshotEveryEvents;
 
     @Override
     public Integer call()
     {
+        final List<Member> memberList;
+        try
+        {
+            memberList = Member.parseList(members);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("keel node " + id + ": refusing to start: " + ex.getMessage());
+            return 2;
+        }
+        if (memberList.size() == 2 && primary < 0)
+        {
+            return replicated(memberList);
+        }
         final KeelNode node;
         try
         {
-            final List<Member> memberList = Member.parseList(members);
             node = KeelNode.launch(new KeelNode.Context()
                 .members(memberList)
                 .memberId(id)
@@ -95,7 +128,7 @@ public final class NodeCommand implements Callable<Integer>
                 .primaryMemberId(primary));
             if (memberList.size() > 1)
             {
-                System.out.println("keel node " + id + ": replication is not in this build: running unreplicated " +
+                System.out.println("keel node " + id + ": static primary " + primary + ": running unreplicated " +
                     "(--ack " + ack + " has no standby to wait for)");
             }
         }
@@ -128,6 +161,80 @@ public final class NodeCommand implements Callable<Integer>
             " (journal " + dir.resolve("journal") + ", aeron dir " + node.aeronDirectoryName() +
             (node.embeddedDriver() ? " embedded" : " external") + ", auth " + (node.authenticating() ? "on" : "off") +
             ", fsync " + fsync + ", idle " + idle + ", primary " + node.gateway().primaryMemberId() + ")");
+        System.out.flush();
+        final String failure = node.awaitShutdown();
+        if (null != failure)
+        {
+            System.err.println("keel node " + id + ": engine failed: " + failure);
+            return 1;
+        }
+        return 0;
+    }
+
+    private Integer replicated(final List<Member> memberList)
+    {
+        final ReplicatedNode node;
+        try
+        {
+            final ReplicatedNode.Context context = new ReplicatedNode.Context()
+                .members(memberList)
+                .memberId(id)
+                .dir(dir)
+                .domain(Ledger.domain())
+                .ack(AckMode.parse(ack))
+                .fsync(DurabilityPolicy.parse(fsync))
+                .idle(idle)
+                .engineIdle(engineIdle)
+                .credentialsFile(credentials)
+                .roleListener(state ->
+                {
+                    System.out.println("keel node " + id + ": " + state);
+                    System.out.flush();
+                });
+            if (failureTimeoutMs > 0)
+            {
+                context.replicationContext().failureTimeoutMs(failureTimeoutMs);
+            }
+            if (heartbeatMs > 0)
+            {
+                context.replicationContext().heartbeatIntervalMs(heartbeatMs);
+            }
+            context.replicationContext().degradeToAsyncAfterMs(degradeAfterMs);
+            if (snapshotEveryEvents > 0)
+            {
+                context.engineContext().snapshotEveryEvents(snapshotEveryEvents);
+            }
+            node = ReplicatedNode.launch(context);
+        }
+        catch (final JournalCorruptedException ex)
+        {
+            System.err.println("keel node " + id + ": refusing to start: journal cannot be trusted: " +
+                ex.getMessage());
+            return 3;
+        }
+        catch (final JournalException ex)
+        {
+            System.err.println("keel node " + id + ": refusing to start: journal: " + ex.getMessage());
+            return 3;
+        }
+        catch (final IllegalArgumentException | IllegalStateException ex)
+        {
+            System.err.println("keel node " + id + ": refusing to start: " + ex.getMessage());
+            return 2;
+        }
+        final Member self = node.gateway().context().member(id);
+        final Thread hook = new Thread(() ->
+        {
+            final String counters = node.gateway().counters().toString() + " " + node.replication().counters();
+            node.close();
+            System.out.println("keel node " + id + " stopped: " + counters);
+            System.out.flush();
+        }, "keel-node-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.out.println("keel node " + id + " ready: clients udp://" + self.clientEndpoint() +
+            " replication udp://" + self.host() + ":" + self.replicationPort() + " (journal " + dir.resolve("journal") +
+            ", aeron dir " + node.aeronDirectoryName() + " embedded, auth " + (node.authenticating() ? "on" : "off") +
+            ", ack " + ack + ", fsync " + fsync + ", idle " + idle + ", replicated pair)");
         System.out.flush();
         final String failure = node.awaitShutdown();
         if (null != failure)

@@ -57,11 +57,14 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final int maxCommandLength;
     private final int ringMask;
     private final int maxBatchSize;
-    private final long epoch;
+    private long epoch; // changes when a follower is promoted (Engine.lead)
     private final EpochNanoClock clock;
     private final EngineCounters counters;
     private final EngineErrors errors;
     private final java.util.function.LongUnaryOperator releaseGate;
+    private final java.util.function.Supplier<String> availability;
+    private final ReplicaState replica;
+    private String refusal;
 
     private final Streams streams;
     private final Decision decision;
@@ -80,6 +83,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
     private final List<CompletableFuture<Long>> snapshotRequests = new ArrayList<>();
     private final List<Consumer<BusinessLogic>> controls = new ArrayList<>();
+    private final io.keel.journal.FrameHandler replayHandler = this::replayFrame;
 
     private int batchCount;
     private long lastTimestampNs;
@@ -117,6 +121,8 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         this.counters = counters;
         this.errors = errors;
         this.releaseGate = ctx.releaseGate();
+        this.availability = ctx.availability();
+        this.replica = new ReplicaState(ctx.startAsFollower());
         this.snapshotStore = snapshotStore;
         this.snapshotWriter = snapshotWriter;
 
@@ -216,6 +222,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             }
         }
         lastRequiredPosition = end;
+        replica.appliedPosition.set(end);
         counters.durablePosition.set(journal.durablePosition());
         counters.replayedEvents.set(replayed);
         counters.replayNs.set(System.nanoTime() - startNs);
@@ -329,6 +336,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         }
         int work = 0;
         batchCount = 0;
+        refusal = replica.leading() ? availability.get() : Availability.NOT_PRIMARY;
         if (pending.remaining() >= maxBatchSize)
         {
             try
@@ -343,16 +351,27 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             if (batchCount > 0)
             {
                 work += batchCount;
-                endOfBatch();
+                if (replica.leading())
+                {
+                    endOfBatch();
+                }
             }
         }
-        if (0 == batchCount && pending.size() > 0)
+        if (null != refusal && pending.size() > 0)
+        {
+            work += refusePending();
+        }
+        else if (0 == batchCount && pending.size() > 0)
         {
             // answers wait for a position that became durable (or, with replication, acknowledged) since
             work += pending.release(releasePosition(journal.durablePosition()), result, errors);
         }
+        work += followJournal();
         work += runControls();
-        work += snapshotIfDue();
+        if (replica.leading())
+        {
+            work += snapshotIfDue();
+        }
         return work;
     }
 
@@ -363,13 +382,17 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         {
             if (CommandSlot.COMMAND == slot.kind)
             {
-                if (null == failure)
+                if (null != failure)
                 {
-                    process(slot, (int)(sequence & ringMask) * maxCommandLength);
+                    answerFailed(slot, failure);
+                }
+                else if (null != refusal)
+                {
+                    refuse(slot, refusal);
                 }
                 else
                 {
-                    answerFailed(slot, failure);
+                    process(slot, (int)(sequence & ringMask) * maxCommandLength);
                 }
             }
             else
@@ -869,7 +892,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     public void onClose()
     {
         runControls();
-        if (null == failure)
+        if (null == failure && replica.leading())
         {
             try
             {
@@ -915,6 +938,226 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         commandBytes.releaseLast();
         eventReadBytes.releaseLast();
         snapshotBytes.releaseLast();
+    }
+
+    // ------------------------------------------------------------------------------------------------ replica roles
+
+    private void refuse(final CommandSlot slot, final String reason)
+    {
+        replica.refusedCommands.lazySet(replica.refusedCommands.get() + 1);
+        result.set(slot.clientId, slot.commandId, CommandResult.Status.FAILED, null, 0, 0, 0, 0, false, reason);
+        deliverNow(slot.handler, slot.future);
+    }
+
+    /** Release what the gate still allows, then fail the rest with the refusal: they cannot be released now. */
+    private int refusePending()
+    {
+        final int released = pending.release(releasePosition(journal.durablePosition()), result, errors);
+        return released + pending.failAll(refusal, result, errors);
+    }
+
+    /** Follower: apply the groups the replication layer appended since the last call. */
+    private int followJournal()
+    {
+        if (!replica.following())
+        {
+            return 0;
+        }
+        if (null == replica.reader)
+        {
+            replica.reader = journal.reader(replica.appliedPosition.get());
+        }
+        final int frames;
+        try
+        {
+            frames = replica.reader.poll(replayHandler, REPLAY_POLL_LIMIT);
+        }
+        catch (final RuntimeException ex)
+        {
+            fail("follower could not apply the replicated journal", ex);
+            return 1;
+        }
+        if (frames > 0)
+        {
+            replica.appliedPosition.lazySet(replica.reader.position());
+        }
+        return frames;
+    }
+
+    /** Control: a follower becomes the leader in a new epoch, starting after everything its journal holds. */
+    void lead(final long newEpoch, final boolean rebuild, final long maxSnapshotPosition,
+        final CompletableFuture<Long> done)
+    {
+        if (replica.leading())
+        {
+            done.completeExceptionally(new IllegalStateException("already leading in epoch " + epoch));
+            return;
+        }
+        try
+        {
+            if (newEpoch < epoch)
+            {
+                throw new IllegalArgumentException("epoch " + newEpoch + " is below the current " + epoch);
+            }
+            if (rebuild)
+            {
+                rebuild(maxSnapshotPosition);
+            }
+            if (null == replica.reader)
+            {
+                replica.reader = journal.reader(replica.appliedPosition.get());
+            }
+            while (replica.reader.poll(replayHandler, REPLAY_POLL_LIMIT) > 0)
+            {
+                // catch up with everything the replication layer appended before it handed the appender over
+            }
+            final long end = journal.committedPosition();
+            final long applied = replica.reader.position();
+            replica.closeReader();
+            replica.appliedPosition.set(applied);
+            if (applied != end || appender.position() != end || 0 != replayGroupEvents)
+            {
+                throw new IllegalStateException("cannot lead: applied " + applied + " but the journal ends at " + end +
+                    " (appender at " + appender.position() + ", " + replayGroupEvents + " events of an open group)");
+            }
+            epoch = newEpoch;
+            lastRequiredPosition = Math.max(lastRequiredPosition, end);
+            lastTimestampNs = Math.max(lastTimestampNs, journal.lastTimestampNs());
+            lastSnapshotTimeNs = System.nanoTime();
+            eventsSinceSnapshot = 0;
+            counters.durablePosition.lazySet(journal.durablePosition());
+            replica.mode(ReplicaState.LEADING);
+            LOG.info("leading in epoch {} from position {} ({} aggregates, {} remembered commands)", newEpoch, end,
+                streams.size(), window.size());
+            done.complete(end);
+        }
+        catch (final RuntimeException ex)
+        {
+            replica.mode(ReplicaState.HALTED);
+            done.completeExceptionally(ex);
+        }
+    }
+
+    /**
+     * Control: the leader learnt of a newer epoch. Stop appending, fail every waiting answer with NOT_PRIMARY
+     * (their fate is decided by the new primary's log), and hand the appender back.
+     */
+    void stepDown(final Runnable releaseAppender, final CompletableFuture<Long> done)
+    {
+        if (!replica.leading())
+        {
+            done.complete(replica.appliedPosition.get());
+            return;
+        }
+        replica.mode(ReplicaState.HALTED);
+        refusal = Availability.NOT_PRIMARY;
+        while (snapshotInFlight.get())
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000); // its file must not outlive a truncation
+        }
+        pending.failAll(Availability.NOT_PRIMARY, result, errors);
+        if (appender.inGroup())
+        {
+            appender.abortGroup();
+        }
+        replica.appliedPosition.set(appender.position());
+        try
+        {
+            releaseAppender.run();
+            LOG.info("stepped down from epoch {} at position {}", epoch, replica.appliedPosition.get());
+            done.complete(replica.appliedPosition.get());
+        }
+        catch (final RuntimeException ex)
+        {
+            done.completeExceptionally(ex);
+        }
+    }
+
+    /** Control: stop applying (the log may be truncated next); resume with {@link #follow}. */
+    void haltFollowing(final CompletableFuture<Long> done)
+    {
+        if (replica.leading())
+        {
+            done.completeExceptionally(new IllegalStateException("leading: step down instead"));
+            return;
+        }
+        replica.closeReader();
+        replica.mode(ReplicaState.HALTED);
+        done.complete(replica.appliedPosition.get());
+    }
+
+    /** Control: follow the journal again, first rebuilding the state when the log was truncated meanwhile. */
+    void follow(final boolean rebuild, final long maxSnapshotPosition, final CompletableFuture<Long> done)
+    {
+        if (replica.leading())
+        {
+            done.completeExceptionally(new IllegalStateException("leading: step down first"));
+            return;
+        }
+        try
+        {
+            replica.closeReader();
+            if (rebuild)
+            {
+                rebuild(maxSnapshotPosition);
+            }
+            replica.mode(ReplicaState.FOLLOWING);
+            done.complete(replica.appliedPosition.get());
+        }
+        catch (final RuntimeException ex)
+        {
+            fail("follower could not rebuild its state", ex);
+            done.completeExceptionally(ex);
+        }
+    }
+
+    /**
+     * Forget all state and load the newest snapshot at or below both the journal's end and
+     * {@code maxSnapshotPosition}; the journal after it is applied by the follower's reader.
+     */
+    private void rebuild(final long maxSnapshotPosition)
+    {
+        replica.closeReader();
+        clearState();
+        replayGroupEvents = 0;
+        long from = journal.startPosition();
+        final long limit = Math.min(maxSnapshotPosition, journal.committedPosition());
+        if (null != snapshotStore)
+        {
+            final List<Path> files = snapshotStore.list();
+            for (int i = files.size() - 1; i >= 0; i--)
+            {
+                try
+                {
+                    final Snapshot snapshot = snapshotStore.read(files.get(i));
+                    if (snapshot.logPosition() > limit || snapshot.logPosition() < journal.startPosition())
+                    {
+                        continue;
+                    }
+                    loadSnapshot(snapshot.payload());
+                    from = snapshot.logPosition();
+                    break;
+                }
+                catch (final JournalException | IllegalArgumentException | IllegalStateException ex)
+                {
+                    LOG.warn("snapshot {} is unusable ({}); trying an older one", files.get(i), ex.getMessage());
+                    clearState();
+                }
+            }
+        }
+        replica.appliedPosition.set(from);
+        replica.rebuilds.incrementAndGet();
+        LOG.info("rebuilding state from position {} (snapshots above {} ignored)", from, limit);
+    }
+
+    ReplicaState replica()
+    {
+        return replica;
+    }
+
+    long epoch()
+    {
+        return epoch;
     }
 
     // ------------------------------------------------------------------------------------------------ inspection

@@ -354,6 +354,103 @@ public final class Engine implements AutoCloseable
         return done;
     }
 
+    // ------------------------------------------------------------------------------------------ replica roles
+
+    /**
+     * Replication: a follower becomes the leader in a new epoch. After the current batch the business-logic thread
+     * applies whatever its journal still holds beyond what it applied (optionally rebuilding first, see
+     * {@link #follow(boolean, long)}), then decides and appends commands with {@code epoch}. The caller must own
+     * nothing of the journal appender any more.
+     *
+     * @param epoch               the new epoch, persisted by the caller before this call.
+     * @param rebuild             rebuild the state first (the log was truncated since it was built).
+     * @param maxSnapshotPosition ignore snapshots above this position when rebuilding.
+     * @return completes with the log position the leader starts at.
+     */
+    public CompletableFuture<Long> lead(final long epoch, final boolean rebuild, final long maxSnapshotPosition)
+    {
+        return control((logic, done) -> logic.lead(epoch, rebuild, maxSnapshotPosition, done));
+    }
+
+    /**
+     * Replication: the leader learnt of a newer epoch. After the current batch it stops appending, fails every
+     * answer still waiting with {@link Availability#NOT_PRIMARY}, and runs {@code releaseAppender} on its thread
+     * (the replication layer takes the appender back). The engine then applies nothing until
+     * {@link #follow(boolean, long)}.
+     *
+     * @param releaseAppender hands the appender back; runs on the business-logic thread.
+     * @return completes with the log position the engine's state reflects.
+     */
+    public CompletableFuture<Long> stepDown(final Runnable releaseAppender)
+    {
+        return control((logic, done) -> logic.stepDown(releaseAppender, done));
+    }
+
+    /**
+     * Replication: a follower stops applying its journal (it is about to be matched with a new primary's, and
+     * maybe truncated).
+     *
+     * @return completes with the position applied so far once the follower's reader is closed.
+     */
+    public CompletableFuture<Long> haltFollowing()
+    {
+        return control(BusinessLogic::haltFollowing);
+    }
+
+    /**
+     * Replication: apply the journal as the replication layer appends to it (a hot standby).
+     *
+     * @param rebuild             forget the state and rebuild it from the newest snapshot at or below
+     *                            {@code maxSnapshotPosition} and the journal after it (needed after a truncation).
+     * @param maxSnapshotPosition ignore snapshots above this position (they may describe a truncated history).
+     * @return completes with the position the follower resumes from.
+     */
+    public CompletableFuture<Long> follow(final boolean rebuild, final long maxSnapshotPosition)
+    {
+        return control((logic, done) -> logic.follow(rebuild, maxSnapshotPosition, done));
+    }
+
+    /** @return true while the engine decides and appends (not a follower). */
+    public boolean isLeading()
+    {
+        return logic.replica().leading();
+    }
+
+    /** @return leading, following or halted. */
+    public String replicaMode()
+    {
+        return ReplicaState.name(logic.replica().mode());
+    }
+
+    /** @return the log position the in-memory state reflects while following (or reflected at the last switch). */
+    public long appliedPosition()
+    {
+        return logic.replica().appliedPosition.get();
+    }
+
+    /** @return commands refused because the engine was not available (not primary, no standby). */
+    public long refusedCommands()
+    {
+        return logic.replica().refusedCommands.get();
+    }
+
+    /** @return times the follower rebuilt its state after a truncation. */
+    public long rebuilds()
+    {
+        return logic.replica().rebuilds.get();
+    }
+
+    private CompletableFuture<Long> control(
+        final java.util.function.BiConsumer<BusinessLogic, CompletableFuture<Long>> action)
+    {
+        final CompletableFuture<Long> done = new CompletableFuture<>();
+        if (!publishControl(logic -> action.accept(logic, done)))
+        {
+            done.completeExceptionally(new SubmitRefusedException(closed ? Submit.CLOSED : Submit.RING_FULL));
+        }
+        return done;
+    }
+
     /** @return counters. */
     public EngineCounters counters()
     {

@@ -74,6 +74,8 @@ public final class EngineContext
     private EpochNanoClock clock;
     private ErrorHandler errorHandler;
     private LongUnaryOperator releaseGate;
+    private java.util.function.Supplier<String> availability;
+    private boolean startAsFollower;
     private boolean concluded;
 
     /**
@@ -187,6 +189,10 @@ public final class EngineContext
         if (null == releaseGate)
         {
             releaseGate = LongUnaryOperator.identity();
+        }
+        if (null == availability)
+        {
+            availability = () -> null;
         }
         concluded = true;
         return this;
@@ -548,6 +554,48 @@ public final class EngineContext
     public EngineContext releaseGate(final LongUnaryOperator releaseGate)
     {
         this.releaseGate = releaseGate;
+        return this;
+    }
+
+    /** @return tells whether commands may be taken and answered now (null) or why not. */
+    public java.util.function.Supplier<String> availability()
+    {
+        return availability;
+    }
+
+    /**
+     * Where replication says whether this engine may take and answer commands: asked once per batch on the
+     * business-logic thread; {@code null} means yes, otherwise one of the {@link Availability} reasons. While it
+     * refuses, new commands are answered FAILED with that reason (nothing is journaled) and the answers waiting for
+     * release are failed with it (after releasing what the release gate allows). Must not allocate or block.
+     * Default: always available.
+     *
+     * @param availability the check.
+     * @return this.
+     */
+    public EngineContext availability(final java.util.function.Supplier<String> availability)
+    {
+        this.availability = availability;
+        return this;
+    }
+
+    /** @return true when the engine starts as a follower (see {@link #startAsFollower(boolean)}). */
+    public boolean startAsFollower()
+    {
+        return startAsFollower;
+    }
+
+    /**
+     * Start as a follower of a replicated pair: after recovery the business-logic thread does not append; it tails
+     * its own journal (which the replication layer appends to) and applies every group with the recovery code path,
+     * refusing commands with {@link Availability#NOT_PRIMARY}, until {@link Engine#lead(long, boolean, long)}.
+     *
+     * @param startAsFollower true for a member of a replicated pair.
+     * @return this.
+     */
+    public EngineContext startAsFollower(final boolean startAsFollower)
+    {
+        this.startAsFollower = startAsFollower;
         return this;
     }
 }

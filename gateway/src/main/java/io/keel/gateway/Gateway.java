@@ -113,11 +113,11 @@ public final class Gateway implements AutoCloseable
      * Set by the replication layer (or a static setting until there is one): connects to any other member are
      * redirected to the primary, and commands are refused with NOT_PRIMARY.
      *
-     * @param memberId the primary.
+     * @param memberId the primary, or -1 when none is known (connects are refused with NOT_PRIMARY).
      */
     public void primaryMemberId(final int memberId)
     {
-        if (null == ctx.member(memberId))
+        if (-1 != memberId && null == ctx.member(memberId))
         {
             throw new IllegalArgumentException("primary " + memberId + " is not a member: " + ctx.members());
         }

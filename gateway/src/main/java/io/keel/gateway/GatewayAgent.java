@@ -64,6 +64,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     private final int maxCommandLength;
     private final int maxSessionTable;
     private final org.agrona.concurrent.AgentInvoker driverInvoker;
+    private final org.agrona.concurrent.AgentInvoker companion;
     private final org.agrona.concurrent.AgentInvoker clientConductorInvoker;
     private Subscription ingress;
     private int openSessions;
@@ -97,6 +98,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             knownCommandTypes[type] = null != commandCodecs.newInstance(type);
         }
         this.driverInvoker = ctx.driverInvoker();
+        this.companion = ctx.companion();
         this.clientConductorInvoker = aeron.conductorAgentInvoker();
         this.ingress = aeron.addSubscription(gateway.ingressChannel(), ctx.ingressStreamId());
     }
@@ -119,6 +121,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         if (null != clientConductorInvoker)
         {
             work += clientConductorInvoker.invoke();
+        }
+        if (null != companion)
+        {
+            work += companion.invoke();
         }
         if (!ingressClosed)
         {
@@ -161,6 +167,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     @Override
     public void onClose()
     {
+        if (null != companion)
+        {
+            companion.close();
+        }
         if (!ingressClosed)
         {
             ingress.close();
@@ -552,7 +562,17 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             return;
         }
         encoder.wrap(egressBuffer, 0);
-        if (msgTypeId == SessionAnswers.COMMAND_ANSWER)
+        if (msgTypeId == SessionAnswers.COMMAND_ANSWER &&
+            SessionAnswers.STATUS_REFUSED == buffer.getInt(index + SessionAnswers.STATUS_OFFSET))
+        {
+            // not available (no standby, not primary): an error the client retries on, not an answer
+            final ErrorCode code = ErrorCode.of(buffer.getInt(index + SessionAnswers.REJECTION_CODE_OFFSET));
+            counters.refusedAnswers.increment();
+            sendError(session, buffer.getLong(index + SessionAnswers.COMMAND_ID_OFFSET), code,
+                ErrorCode.NO_STANDBY == code ? "no standby: nothing can be acknowledged now, retry" :
+                "member is not the primary");
+        }
+        else if (msgTypeId == SessionAnswers.COMMAND_ANSWER)
         {
             final int detailLength = buffer.getInt(index + SessionAnswers.DETAIL_LENGTH_OFFSET);
             final int messageLength = encoder.response(sessionId,

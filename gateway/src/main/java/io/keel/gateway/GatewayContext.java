@@ -68,6 +68,7 @@ public final class GatewayContext
     private Credentials credentials;
     private ErrorHandler errorHandler;
     private org.agrona.concurrent.AgentInvoker driverInvoker;
+    private org.agrona.concurrent.AgentInvoker companion;
     private boolean concluded;
 
     /**
@@ -377,6 +378,23 @@ public final class GatewayContext
     public GatewayContext driverInvoker(final org.agrona.concurrent.AgentInvoker driverInvoker)
     {
         this.driverInvoker = driverInvoker;
+        return this;
+    }
+
+    /** @return another agent run in the gateway's duty cycle (e.g. replication), or null. */
+    public org.agrona.concurrent.AgentInvoker companion()
+    {
+        return companion;
+    }
+
+    /**
+     * @param companion a started invoker of another agent (e.g. replication) the gateway thread runs in every duty
+     *                  cycle after the driver, so it needs no thread of its own; closed with the gateway.
+     * @return this.
+     */
+    public GatewayContext companion(final org.agrona.concurrent.AgentInvoker companion)
+    {
+        this.companion = companion;
         return this;
     }
 

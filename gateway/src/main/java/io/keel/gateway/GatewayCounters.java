@@ -43,6 +43,7 @@ public final class GatewayCounters implements AutoCloseable
     final AtomicCounter busy;
     final AtomicCounter ringFull;
     final AtomicCounter notPrimary;
+    final AtomicCounter refusedAnswers;
     final AtomicCounter sessionLimit;
     final AtomicCounter badChannel;
     final AtomicCounter egressDropped;
@@ -71,6 +72,7 @@ public final class GatewayCounters implements AutoCloseable
         busy = add(aeron, memberId, "busy");
         ringFull = add(aeron, memberId, "ring full");
         notPrimary = add(aeron, memberId, "not primary");
+        refusedAnswers = add(aeron, memberId, "refused answers (no standby, not primary)");
         sessionLimit = add(aeron, memberId, "session limit");
         badChannel = add(aeron, memberId, "bad channel");
         egressDropped = add(aeron, memberId, "egress dropped");

@@ -20,6 +20,8 @@ final class SessionAnswers implements ResponseHandler
     static final int QUERY_ANSWER = 2;
     static final int QUERY_TOO_LARGE = -1;
     static final int QUERY_FAILED = -2;
+    /** Internal status of a command refused for availability: the rejection code field holds the error code. */
+    static final int STATUS_REFUSED = -1;
 
     static final int SESSION_ID_OFFSET = 0;
     static final int COMMAND_ID_OFFSET = 8;
@@ -62,8 +64,21 @@ final class SessionAnswers implements ResponseHandler
                 detail = result.rejection().name();
                 break;
             default:
-                status = Protocol.STATUS_FAILED;
                 detail = result.error();
+                if (io.keel.engine.Availability.NO_STANDBY.equals(detail))
+                {
+                    status = STATUS_REFUSED;
+                    rejectionCode = io.keel.gateway.protocol.ErrorCode.NO_STANDBY.code();
+                }
+                else if (io.keel.engine.Availability.NOT_PRIMARY.equals(detail))
+                {
+                    status = STATUS_REFUSED;
+                    rejectionCode = io.keel.gateway.protocol.ErrorCode.NOT_PRIMARY.code();
+                }
+                else
+                {
+                    status = Protocol.STATUS_FAILED;
+                }
                 break;
         }
         final int detailLength = null == detail ? 0 : Math.min(detail.length(), Protocol.MAX_DETAIL_LENGTH);

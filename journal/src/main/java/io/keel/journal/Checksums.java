@@ -51,6 +51,28 @@ final class Checksums
             frameLength - FrameDescriptor.CRC_COVERAGE_OFFSET);
     }
 
+    /**
+     * CRC of a frame held in any {@link org.agrona.DirectBuffer} (off-heap, heap array or byte buffer).
+     */
+    int frameCrc(final org.agrona.DirectBuffer buffer, final int frameOffset, final int frameLength)
+    {
+        final int offset = frameOffset + FrameDescriptor.CRC_COVERAGE_OFFSET;
+        final int length = frameLength - FrameDescriptor.CRC_COVERAGE_OFFSET;
+        final byte[] array = buffer.byteArray();
+        if (null != array)
+        {
+            crc.reset();
+            crc.update(array, (int)(buffer.wrapAdjustment() + offset), length);
+            return (int)crc.getValue();
+        }
+        if (ADDRESS_INTRINSIC)
+        {
+            return Crc32c.INSTANCE.compute(buffer.addressOffset(), offset, length);
+        }
+        final ByteBuffer byteBuffer = buffer.byteBuffer();
+        return crc32c(byteBuffer, (int)(buffer.wrapAdjustment() + offset), length);
+    }
+
     static boolean usesAddressIntrinsic()
     {
         return ADDRESS_INTRINSIC;

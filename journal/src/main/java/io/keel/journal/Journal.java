@@ -331,7 +331,16 @@ public final class Journal implements AutoCloseable
         return closed;
     }
 
-    Segment createSegment(final long basePosition, final long epoch) throws IOException
+    /**
+     * Creation time recorded in a segment header: the time of the frame that opens it (ms), so that two journals
+     * holding the same frames have byte-identical segment files (replication); 0 for a segment created empty.
+     */
+    static long segmentCreatedMs(final long firstFrameTimestampNs)
+    {
+        return Math.max(0, firstFrameTimestampNs / 1_000_000L);
+    }
+
+    Segment createSegment(final long basePosition, final long epoch, final long createdMs) throws IOException
     {
         final String name = SegmentHeader.fileName(basePosition);
         final Path file = dir.resolve(name);
@@ -340,8 +349,8 @@ public final class Journal implements AutoCloseable
             throw new JournalException("cannot create segment " + file + ": it already exists");
         }
         final Path temp = dir.resolve(name + TEMP_SUFFIX);
-        final ByteBuffer header = SegmentHeader.of(ctx.segmentSizeBytes(), basePosition, epoch,
-            System.currentTimeMillis()).encode(checksums);
+        final ByteBuffer header = SegmentHeader.of(ctx.segmentSizeBytes(), basePosition, epoch, createdMs)
+            .encode(checksums);
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
         {
@@ -500,7 +509,7 @@ public final class Journal implements AutoCloseable
             {
                 throw new JournalException("no journal at " + dir + ": it holds no segment files");
             }
-            createSegment(0, 0);
+            createSegment(0, 0, 0);
             committedPosition = 0;
             durablePosition = 0;
             return new RecoveryReport(1, 0, 0, 0, 0, null, -1, null, List.of(), -1);
@@ -644,7 +653,7 @@ public final class Journal implements AutoCloseable
                 fsyncDirectory(dir);
                 if (segmentList.isEmpty())
                 {
-                    createSegment(groupEnd, 0);
+                    createSegment(groupEnd, 0, 0);
                 }
                 cutAfter(groupEnd, dir.resolve(TORN_DIR), sideFiles);
             }

@@ -146,7 +146,7 @@ public final class JournalAppender
         final int alignedLength = alignedFrameLength(payloadLength);
         if (segment.fileOffset(position()) + alignedLength > segment.segmentSizeBytes)
         {
-            roll(epoch);
+            roll(epoch, timestampNs);
         }
         if (stagedLength + alignedLength > staging.capacity())
         {
@@ -211,21 +211,26 @@ public final class JournalAppender
 
         if (endOfGroup)
         {
-            for (int i = 0; i < groupFrames; i++)
+            endGroup();
+        }
+    }
+
+    private void endGroup()
+    {
+        for (int i = 0; i < groupFrames; i++)
+        {
+            if (groupStreamIds[i] != NO_STREAM)
             {
-                if (groupStreamIds[i] != NO_STREAM)
-                {
-                    index.add(groupStreamIds[i], groupVersions[i], groupPositions[i], groupTimestamps[i]);
-                }
+                index.add(groupStreamIds[i], groupVersions[i], groupPositions[i], groupTimestamps[i]);
             }
-            groupFrames = 0;
-            lastGroupEnd = position();
-            lastEpoch = groupEpoch;
-            journal.onGroupCommitted(groupEpoch, groupTimestampNs);
-            if (DurabilityPolicy.ALWAYS == durability)
-            {
-                flush();
-            }
+        }
+        groupFrames = 0;
+        lastGroupEnd = position();
+        lastEpoch = groupEpoch;
+        journal.onGroupCommitted(groupEpoch, groupTimestampNs);
+        if (DurabilityPolicy.ALWAYS == durability)
+        {
+            flush();
         }
     }
 
@@ -252,6 +257,106 @@ public final class JournalAppender
         staging.putBytes(offset, payload, payloadOffset, payloadLength);
         commit(endOfGroup);
         return position;
+    }
+
+    /**
+     * Append one frame that is already framed (header, payload and CRC), as read from another journal: the
+     * replication path. The bytes are copied unchanged, so a journal fed the frames of another ends up with the
+     * same frames at the same positions and, segment rolls being a function of the frames and the segment size,
+     * byte-identical segment files. Checks before anything is copied: the length is within bounds, the CRC
+     * matches, the frame's position is this log's next position, its epoch is not below the log's, and stream
+     * versions follow on. Group semantics and the stream index are kept as for {@link #commit(boolean)}; with
+     * {@link DurabilityPolicy#ALWAYS} the end of a group flushes.
+     *
+     * @param src    buffer holding the frame.
+     * @param offset of the frame's first byte in src.
+     * @param length bytes available from offset (at least the frame's aligned length; padding is written as
+     *               zeros whatever the source holds there).
+     * @return aligned length of the frame: the bytes consumed from src.
+     * @throws IllegalArgumentException naming the failed check; nothing is appended then.
+     */
+    public int appendFramed(final org.agrona.DirectBuffer src, final int offset, final int length)
+    {
+        ensureUsable();
+        if (claimedOffset >= 0)
+        {
+            throw new IllegalStateException("appendFramed while a claimed frame is not committed");
+        }
+        if (length < HEADER_LENGTH)
+        {
+            throw new IllegalArgumentException("framed bytes of " + length + " are shorter than a frame header");
+        }
+        final int frameLength = src.getInt(offset + LENGTH_OFFSET, BYTE_ORDER);
+        if (frameLength < HEADER_LENGTH || frameLength > maxFrameLength)
+        {
+            throw new IllegalArgumentException("frame length " + frameLength + " out of bounds [" + HEADER_LENGTH +
+                ", " + maxFrameLength + "]");
+        }
+        final int alignedLength = alignedFrameLength(frameLength - HEADER_LENGTH);
+        if (alignedLength > length)
+        {
+            throw new IllegalArgumentException("frame of aligned length " + alignedLength + " exceeds the " + length +
+                " bytes given");
+        }
+        final long framePosition = src.getLong(offset + POSITION_OFFSET, BYTE_ORDER);
+        if (framePosition != position())
+        {
+            throw new IllegalArgumentException("frame position " + framePosition + " is not the next position " +
+                position());
+        }
+        final long epoch = src.getLong(offset + EPOCH_OFFSET, BYTE_ORDER);
+        if (epoch < lastEpoch || (groupFrames > 0 && epoch < groupEpoch))
+        {
+            throw new IllegalArgumentException("frame epoch " + epoch + " is lower than the log's " + lastEpoch);
+        }
+        if (groupFrames == maxFramesPerGroup)
+        {
+            throw new IllegalStateException("group exceeds the maximum of " + maxFramesPerGroup + " frames");
+        }
+        final long streamId = src.getLong(offset + STREAM_ID_OFFSET, BYTE_ORDER);
+        final long streamVersion = src.getLong(offset + STREAM_VERSION_OFFSET, BYTE_ORDER);
+        final long timestampNs = src.getLong(offset + TIMESTAMP_OFFSET, BYTE_ORDER);
+        if (src.getInt(offset + CRC_OFFSET, BYTE_ORDER) != checksums.frameCrc(src, offset, frameLength))
+        {
+            throw new IllegalArgumentException("frame at position " + framePosition + " fails its checksum");
+        }
+        if (streamId != NO_STREAM)
+        {
+            checkStreamOrder(streamId, streamVersion, timestampNs);
+        }
+
+        if (segment.fileOffset(position()) + alignedLength > segment.segmentSizeBytes)
+        {
+            roll(epoch, timestampNs);
+        }
+        if (stagedLength + alignedLength > staging.capacity())
+        {
+            writeStaged();
+        }
+        final int stagedOffset = stagedLength;
+        // copy the frame and write the padding as zeros ourselves: the source's padding bytes may be stale
+        staging.putLong(stagedOffset + alignedLength - FRAME_ALIGNMENT, 0L);
+        staging.putBytes(stagedOffset, src, offset, frameLength);
+
+        if (0 == groupFrames)
+        {
+            groupStartPosition = framePosition;
+        }
+        groupEpoch = epoch;
+        final int g = groupFrames;
+        groupStreamIds[g] = streamId;
+        groupVersions[g] = streamVersion;
+        groupPositions[g] = framePosition;
+        groupTimestamps[g] = timestampNs;
+        groupTimestampNs = timestampNs;
+        groupFrames = g + 1;
+        stagedLength += alignedLength;
+
+        if ((staging.getShort(stagedOffset + FLAGS_OFFSET, BYTE_ORDER) & FLAG_END_OF_GROUP) != 0)
+        {
+            endGroup();
+        }
+        return alignedLength;
     }
 
     /**
@@ -393,7 +498,7 @@ public final class JournalAppender
             " were dropped; nothing at or before it is affected", ex);
     }
 
-    private void roll(final long epoch)
+    private void roll(final long epoch, final long firstTimestampNs)
     {
         if (stagedLength > 0)
         {
@@ -417,7 +522,7 @@ public final class JournalAppender
         final Segment next;
         try
         {
-            next = journal.createSegment(position(), epoch);
+            next = journal.createSegment(position(), epoch, Journal.segmentCreatedMs(firstTimestampNs));
         }
         catch (final IOException ex)
         {

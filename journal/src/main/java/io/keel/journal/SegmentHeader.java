@@ -16,7 +16,7 @@ import java.nio.file.Path;
  *  16  segment size in bytes: the most this file may hold, header included (8)
  *  24  base position: log position of the first frame in this file (8)
  *  32  epoch when the segment was created (8)
- *  40  creation time, ms since the epoch (8)
+ *  40  time of the segment's first frame, ms since the epoch; 0 when created empty (8)
  *  48  reserved (12)
  *  60  CRC32C of bytes [0, 60) (4)
  * </pre>

@@ -18,7 +18,7 @@ import java.util.concurrent.locks.LockSupport;
  * A {@code keel node} in a separate JVM (test class path, the project's JVM flags), with its output captured so a
  * test can await lines with a deadline.
  */
-final class NodeProcess implements AutoCloseable
+public final class NodeProcess implements AutoCloseable
 {
     private final Process process;
     private final List<String> lines = new ArrayList<>();
@@ -54,7 +54,7 @@ final class NodeProcess implements AutoCloseable
     /**
      * Start {@code keel <args>} in a new JVM.
      */
-    static NodeProcess start(final String name, final List<String> jvmArgs, final String... args) throws IOException
+    public static NodeProcess start(final String name, final List<String> jvmArgs, final String... args) throws IOException
     {
         final List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -70,7 +70,7 @@ final class NodeProcess implements AutoCloseable
         return new NodeProcess(name, command);
     }
 
-    static NodeProcess startNode(final String name, final int id, final String members, final Path dir,
+    public static NodeProcess startNode(final String name, final int id, final String members, final Path dir,
         final List<String> jvmArgs, final String... extra) throws IOException
     {
         final List<String> args = new ArrayList<>(List.of("node", "--members", members, "--id", Integer.toString(id),
@@ -80,7 +80,7 @@ final class NodeProcess implements AutoCloseable
     }
 
     /** @return the first output line containing the text, waiting up to the timeout. */
-    String awaitLine(final String text, final long timeoutMs)
+    public String awaitLine(final String text, final long timeoutMs)
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (System.nanoTime() < deadlineNs)
@@ -117,14 +117,14 @@ final class NodeProcess implements AutoCloseable
     }
 
     /** @return the aeron dir from the ready line. */
-    String awaitReady()
+    public String awaitReady()
     {
         final String line = awaitLine(" ready: ", 30_000);
         final int start = line.indexOf("aeron dir ") + "aeron dir ".length();
         return line.substring(start, line.indexOf(' ', start));
     }
 
-    int awaitExit(final long timeoutMs) throws InterruptedException
+    public int awaitExit(final long timeoutMs) throws InterruptedException
     {
         if (!process.waitFor(timeoutMs, TimeUnit.MILLISECONDS))
         {
@@ -133,12 +133,12 @@ final class NodeProcess implements AutoCloseable
         return process.exitValue();
     }
 
-    boolean isAlive()
+    public boolean isAlive()
     {
         return process.isAlive();
     }
 
-    String output()
+    public String output()
     {
         synchronized (lines)
         {
@@ -147,14 +147,14 @@ final class NodeProcess implements AutoCloseable
     }
 
     /** SIGTERM, and wait for a clean exit. */
-    int stop() throws InterruptedException
+    public int stop() throws InterruptedException
     {
         process.toHandle().destroy(); // SIGTERM without closing our end of its output (Process.destroy would)
         return awaitExit(30_000);
     }
 
     /** SIGKILL. */
-    void kill() throws InterruptedException
+    public void kill() throws InterruptedException
     {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
@@ -171,7 +171,7 @@ final class NodeProcess implements AutoCloseable
     }
 
     /** @return a UDP port on 127.0.0.1 free right now. */
-    static int freePort()
+    public static int freePort()
     {
         try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
         {

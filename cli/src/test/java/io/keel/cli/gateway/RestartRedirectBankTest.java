@@ -155,7 +155,8 @@ class RestartRedirectBankTest
         final int port1 = NodeProcess.freePort();
         final String members = "1=127.0.0.1:" + port1 + ":" + NodeProcess.freePort() + ",0=127.0.0.1:" + port0 + ":" +
             NodeProcess.freePort();
-        final NodeProcess primary = node("node0", 0, members, tmp.resolve("node0"));
+        // a static primary (--primary): both run unreplicated; replicated pairs are tested in io.keel.cli.replication
+        final NodeProcess primary = node("node0", 0, members, tmp.resolve("node0"), "--primary", "0");
         final NodeProcess follower = node("node1", 1, members, tmp.resolve("node1"), "--primary", "0");
         primary.awaitReady();
         follower.awaitReady();

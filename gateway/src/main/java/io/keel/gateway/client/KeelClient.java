@@ -721,6 +721,22 @@ public final class KeelClient implements Agent, AutoCloseable
         pending.nextSendNs = nowNs + jitter(delayNs);
     }
 
+    /**
+     * The primary had no standby: the command may have been journaled (its outcome is unknown), so retry it later
+     * with the same id; when attempts run out it fails with NO_STANDBY and outcome unknown.
+     */
+    private void awaitStandby(final Pending pending, final long nowNs)
+    {
+        if (pending.sends >= ctx.maxAttempts)
+        {
+            fail(pending, ErrorCode.NO_STANDBY, true);
+            return;
+        }
+        final long delayNs = Math.min(ctx.retryBackoffMaxNs, ctx.retryBackoffInitialNs << Math.min(20, pending.sends));
+        pending.waitingBackoff = true;
+        pending.nextSendNs = nowNs + jitter(delayNs);
+    }
+
     private static long jitter(final long delayNs)
     {
         return delayNs / 2 + ThreadLocalRandom.current().nextLong(Math.max(1, delayNs / 2 + 1));
@@ -845,6 +861,9 @@ public final class KeelClient implements Agent, AutoCloseable
             case BUSY:
             case RING_FULL:
                 backoff(pending, nowNs);
+                break;
+            case NO_STANDBY:
+                awaitStandby(pending, nowNs);
                 break;
             case UNKNOWN_SESSION:
             case NOT_PRIMARY:

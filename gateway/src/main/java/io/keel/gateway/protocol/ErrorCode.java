@@ -41,7 +41,12 @@ public enum ErrorCode
     /** The client closed the session. */
     CLIENT_CLOSED(16),
     /** The engine stopped and cannot take commands. */
-    ENGINE_CLOSED(17);
+    ENGINE_CLOSED(17),
+    /**
+     * The primary runs in SYNC mode and has no standby: it acknowledges nothing until one is back (or the operator
+     * allowed degrading to ASYNC). The command may have been journaled: retry later with the same command id.
+     */
+    NO_STANDBY(18);
 
     private static final ErrorCode[] BY_CODE;
 

@@ -1,0 +1,770 @@
+package io.keel.replication;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.FragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.keel.journal.FrameDescriptor;
+import io.keel.journal.Journal;
+import io.keel.journal.JournalAppender;
+import io.keel.journal.JournalFrame;
+import io.keel.journal.JournalReader;
+import org.agrona.BitUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.EpochNanoClock;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+
+import static io.keel.replication.ReplicationMessage.*;
+
+/**
+ * The duty cycle of one member: as primary it tails its journal and ships whole frames to the standby, serves
+ * handshakes and resend requests, sends heartbeats and tracks the standby's acks; as standby it checks and
+ * appends the primary's frames, acks its durable position, repairs gaps, matches logs after an epoch change and
+ * promotes itself when the primary falls silent (when allowed). Single-threaded; allocates nothing per frame.
+ */
+final class ReplicationAgent implements Agent, FragmentHandler
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ReplicationAgent.class);
+    private static final int FRAGMENT_LIMIT = 16;
+
+    private final ReplicationContext ctx;
+    private final ReplicationNode node;
+    private final Journal journal;
+    private final JournalAppender appender;
+    private final Subscription subscription;
+    private final ExclusivePublication publication;
+    private final io.aeron.FragmentAssembler assembler = new io.aeron.FragmentAssembler(this);
+    private final NodeStateFile state;
+    private final AckGate gate;
+    private final ReplicationCounters counters;
+    private final NanoClock clock = SystemNanoClock.INSTANCE;
+    private final UnsafeBuffer controlBuffer = new UnsafeBuffer(
+        ByteBuffer.allocateDirect(BitUtil.align(STANDBY_STATUS_LENGTH, 64)));
+    private final UnsafeBuffer batchBuffer;
+    private final ReplicationMessage in = new ReplicationMessage();
+    private final ReplicationMessage out = new ReplicationMessage();
+    private final LogMatching.LastFrame lastFrame = new LogMatching.LastFrame();
+    private final long[] decision = new long[2];
+    private final long heartbeatIntervalNs;
+    private final long failureTimeoutNs;
+    private final long degradeAfterNs;
+    private final int maxBatchBytes;
+    private final int maxInFlightBytes;
+    private final int memberIndex;
+    private final int memberCount;
+    private final int peerId;
+    private final int selfId;
+    private final boolean lowestMember;
+    private final FrameCopier copier = new FrameCopier();
+
+    private long epoch;
+    private Role role = Role.STANDBY;
+    private long nowNs;
+    private long lastDutyNs;
+    private boolean polledNothing;
+    private long nextHeartbeatNs;
+
+    // standby
+    private int followState = STATE_HANDSHAKE;
+    private int leaderId = -1;
+    private boolean heardPrimary;
+    private long lastPrimaryContactNs;
+    private long primaryReleasedPosition;
+    private boolean primarySync;
+    private long lastAckedDurable = -1;
+    private long resendRequestedFor = -1;
+    private long resendRequestedNs;
+    private long primaryCommittedPosition;
+    private long lastAppendProgressNs;
+
+    // primary
+    private JournalReader reader;
+    private boolean matched;
+    private long sendPosition;
+    private long standbyAppended;
+    private long lastStandbyContactNs;
+    private long standbyLostSinceNs = -1;
+    private long caughtUpNs;
+    private int pendingBatchLength;
+    private long pendingBatchEnd;
+    private long cachedEnd = Long.MIN_VALUE;
+    private long cachedLastPosition;
+    private int cachedLastCrc;
+    private long cachedCommitted;
+
+    ReplicationAgent(
+        final ReplicationContext ctx,
+        final ReplicationNode node,
+        final Subscription subscription,
+        final ExclusivePublication publication,
+        final NodeStateFile state,
+        final AckGate gate,
+        final ReplicationCounters counters)
+    {
+        this.ctx = ctx;
+        this.node = node;
+        this.journal = ctx.journal();
+        this.appender = journal.appender();
+        this.subscription = subscription;
+        this.publication = publication;
+        this.state = state;
+        this.gate = gate;
+        this.counters = counters;
+        this.batchBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(ctx.batchBufferBytes()));
+        this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ctx.heartbeatIntervalMs());
+        this.failureTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.failureTimeoutMs());
+        this.degradeAfterNs = ctx.degradeToAsyncAfterMs() < 0 ? -1 :
+            TimeUnit.MILLISECONDS.toNanos(ctx.degradeToAsyncAfterMs());
+        this.maxBatchBytes = ctx.maxBatchBytes();
+        this.maxInFlightBytes = ctx.maxInFlightBytes();
+        this.memberIndex = ctx.members().indexOf(ctx.self());
+        this.memberCount = ctx.members().size();
+        this.selfId = ctx.self().id();
+        this.peerId = ctx.peer().id();
+        this.lowestMember = 0 == memberIndex;
+        this.epoch = state.epoch();
+        counters.epoch.set(epoch);
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "keel-replication-" + selfId;
+    }
+
+    @Override
+    public void onStart()
+    {
+        nowNs = clock.nanoTime();
+        lastDutyNs = nowNs;
+        lastPrimaryContactNs = nowNs;
+        LogMatching.lastGroupFrame(journal, lastFrame);
+        if (lastFrame.end != appender.position())
+        {
+            throw new IllegalStateException("journal " + journal.dir() + " ends at " + appender.position() +
+                " but its last whole group ends at " + lastFrame.end);
+        }
+        LOG.info("member {} starts as standby in epoch {} (stored role {}), log end {}", selfId, epoch, state.role(),
+            lastFrame.end);
+    }
+
+    @Override
+    public int doWork()
+    {
+        nowNs = clock.nanoTime();
+        final long sinceLastDutyNs = nowNs - lastDutyNs;
+        lastDutyNs = nowNs;
+        if (sinceLastDutyNs > heartbeatIntervalNs)
+        {
+            // this thread was stalled (an fsync, the scheduler, a pause): that silence is ours, not the peer's
+            lastPrimaryContactNs += sinceLastDutyNs;
+            lastStandbyContactNs += sinceLastDutyNs;
+        }
+        final int fragments = subscription.poll(assembler, FRAGMENT_LIMIT);
+        polledNothing = 0 == fragments;
+        int work = fragments;
+        switch (role)
+        {
+            case PRIMARY:
+                work += primaryDuty();
+                break;
+            case STANDBY:
+                work += standbyDuty();
+                break;
+            case STEPPING_DOWN:
+                if (node.appenderReleased)
+                {
+                    becomeStandby();
+                    work++;
+                }
+                break;
+            default:
+                throw new IllegalStateException("role " + role);
+        }
+        return work;
+    }
+
+    @Override
+    public void onClose()
+    {
+        closeReader();
+        if (Role.STANDBY == role && !appender.inGroup())
+        {
+            appender.flush();
+        }
+    }
+
+    Role role()
+    {
+        return role;
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // messages
+
+    @Override
+    public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
+    {
+        if (length < HEADER_LENGTH)
+        {
+            counters.malformedMessages.incrementAndGet();
+            return;
+        }
+        in.wrap(buffer, offset);
+        final int type = in.type();
+        final int minLength = ReplicationMessage.minLength(type);
+        if (minLength < 0 || length < minLength || in.senderId() != peerId ||
+            (TYPE_FRAMES == type && in.framesLength() != length - FRAMES_HEADER_LENGTH))
+        {
+            counters.malformedMessages.incrementAndGet();
+            return;
+        }
+        final long messageEpoch = in.epoch();
+        switch (role)
+        {
+            case PRIMARY:
+                if (messageEpoch > epoch)
+                {
+                    stepDown(messageEpoch, Role.PRIMARY.code() == in.roleCode() ? in.senderId() : -1);
+                }
+                else if (messageEpoch == epoch && TYPE_STANDBY_STATUS == type)
+                {
+                    onStandbyStatus();
+                }
+                break;
+            case STANDBY:
+                if (messageEpoch < epoch)
+                {
+                    if (TYPE_PRIMARY_HEARTBEAT == type)
+                    {
+                        sendStandbyStatus(-1); // tell the stale primary our epoch: it steps down
+                    }
+                    return;
+                }
+                if (Role.PRIMARY.code() != in.roleCode())
+                {
+                    return;
+                }
+                if (messageEpoch > epoch || leaderId != in.senderId())
+                {
+                    follow(messageEpoch, in.senderId());
+                }
+                lastPrimaryContactNs = nowNs;
+                heardPrimary = true;
+                if (TYPE_PRIMARY_HEARTBEAT == type)
+                {
+                    primaryReleasedPosition = in.releasedPosition();
+                    primaryCommittedPosition = in.committedPosition();
+                    primarySync = (in.flags() & FLAG_SYNC) != 0;
+                }
+                else if (TYPE_MATCH == type)
+                {
+                    onMatch();
+                }
+                else if (TYPE_FRAMES == type)
+                {
+                    onFrames(buffer);
+                }
+                break;
+            default:
+                break; // stepping down: wait for the application to hand the appender back
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // standby
+
+    private int standbyDuty()
+    {
+        int work = 0;
+        if (nowNs >= nextHeartbeatNs)
+        {
+            sendStandbyStatus(-1);
+            nextHeartbeatNs = nowNs + heartbeatIntervalNs;
+            work++;
+        }
+        if (STATE_FOLLOWING == followState && primaryCommittedPosition > appender.position() &&
+            nowNs - lastAppendProgressNs > 2 * heartbeatIntervalNs)
+        {
+            // the primary has more but nothing arrived for a while: the tail of the stream was lost
+            requestResend(appender.position());
+            lastAppendProgressNs = nowNs;
+            work++;
+        }
+        if (ctx.autoPromote() && polledNothing && nowNs - lastPrimaryContactNs > failureTimeoutNs && mayPromote())
+        {
+            promote();
+            work++;
+        }
+        return work;
+    }
+
+    private boolean mayPromote()
+    {
+        if (heardPrimary)
+        {
+            // a standby that followed the primary holds everything the primary acknowledged in SYNC mode
+            return STATE_FOLLOWING == followState &&
+                (!primarySync || journal.durablePosition() >= primaryReleasedPosition);
+        }
+        // nobody heard since start: the last primary restarting, or the lowest member of a fresh pair
+        return Role.PRIMARY == state.role() || (0 == state.epoch() && lowestMember);
+    }
+
+    private void follow(final long newEpoch, final int primaryId)
+    {
+        if (appender.inGroup())
+        {
+            appender.abortGroup(); // an incomplete group of a primary that is gone: never acknowledged
+        }
+        appender.flush();
+        state.store(newEpoch, Role.STANDBY, primaryId);
+        epoch = newEpoch;
+        counters.epoch.set(newEpoch);
+        leaderId = primaryId;
+        followState = STATE_HANDSHAKE;
+        node.leaderId = primaryId;
+        node.followGeneration++;
+        node.publishRole(Role.STANDBY, newEpoch);
+        LogMatching.lastGroupFrame(journal, lastFrame);
+        LOG.info("member {} follows member {} in epoch {}; handshake from {}", selfId, primaryId, newEpoch,
+            lastFrame.end);
+        sendStandbyStatus(-1);
+    }
+
+    private void onMatch()
+    {
+        if (STATE_HANDSHAKE != followState || in.standbyEndPosition() != appender.position())
+        {
+            return; // an answer to an older handshake
+        }
+        if (node.gated && node.haltedGeneration != node.followGeneration)
+        {
+            return; // the application still reads the log: match (and maybe truncate) once it has stopped
+        }
+        final long position = in.matchPosition();
+        if (ACTION_STREAM_FROM == in.action())
+        {
+            if (position != appender.position())
+            {
+                throw new IllegalStateException("primary streams from " + position + " but the log ends at " +
+                    appender.position());
+            }
+            followState = STATE_FOLLOWING;
+            node.matchedGeneration = node.followGeneration;
+            LOG.info("member {} matches member {} at {} in epoch {}", selfId, leaderId, position, epoch);
+        }
+        else if (ACTION_TRUNCATE_TO == in.action())
+        {
+            final long end = appender.position();
+            final long target = LogMatching.lastGroupEndAtOrBefore(journal, position);
+            if (target >= end)
+            {
+                throw new IllegalStateException("truncation to " + position + " does not shrink log ending at " + end);
+            }
+            LOG.warn("member {}: log diverges from member {} after {}: truncating {} bytes from {} (epoch {})",
+                selfId, leaderId, target, end - target, end, epoch);
+            journal.truncate(target);
+            counters.truncations.incrementAndGet();
+            counters.truncatedBytes.addAndGet(end - target);
+            node.lowestTruncation = Math.min(node.lowestTruncation, target);
+            node.truncations++;
+            if (null != ctx.truncationListener())
+            {
+                ctx.truncationListener().accept(target);
+            }
+            LogMatching.lastGroupFrame(journal, lastFrame);
+        }
+        sendStandbyStatus(-1);
+    }
+
+    private void onFrames(final DirectBuffer buffer)
+    {
+        if (STATE_FOLLOWING != followState)
+        {
+            return;
+        }
+        final long start = in.startPosition();
+        final int length = in.framesLength();
+        final ReplicationContext.ReceiveFilter filter = ctx.receiveFilter();
+        if (null != filter && filter.drop(start, length))
+        {
+            counters.batchesDropped.incrementAndGet();
+            return;
+        }
+        final long expected = appender.position();
+        if (start > expected)
+        {
+            requestResend(expected);
+            return;
+        }
+        final int base = in.framesOffset();
+        int offset = 0;
+        while (offset < length)
+        {
+            final int remaining = length - offset;
+            final int frameLength = remaining >= FrameDescriptor.HEADER_LENGTH ?
+                buffer.getInt(base + offset + FrameDescriptor.LENGTH_OFFSET, FrameDescriptor.BYTE_ORDER) : -1;
+            final int aligned = frameLength < FrameDescriptor.HEADER_LENGTH ? -1 :
+                FrameDescriptor.alignedFrameLength(frameLength - FrameDescriptor.HEADER_LENGTH);
+            if (aligned < 0 || aligned > remaining)
+            {
+                counters.framesRejected.incrementAndGet();
+                requestResend(appender.position());
+                break;
+            }
+            final long position = buffer.getLong(base + offset + FrameDescriptor.POSITION_OFFSET,
+                FrameDescriptor.BYTE_ORDER);
+            final long next = appender.position();
+            if (position > next)
+            {
+                requestResend(next);
+                break;
+            }
+            if (position == next)
+            {
+                try
+                {
+                    appender.appendFramed(buffer, base + offset, aligned);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    counters.framesRejected.incrementAndGet();
+                    LOG.warn("member {}: frame from member {} refused: {}", selfId, leaderId, ex.getMessage());
+                    requestResend(next);
+                    break;
+                }
+                counters.framesAppended.incrementAndGet();
+                lastAppendProgressNs = nowNs;
+                final short flags = buffer.getShort(base + offset + FrameDescriptor.FLAGS_OFFSET,
+                    FrameDescriptor.BYTE_ORDER);
+                if ((flags & FrameDescriptor.FLAG_END_OF_GROUP) != 0)
+                {
+                    lastFrame.position = position;
+                    lastFrame.epoch = buffer.getLong(base + offset + FrameDescriptor.EPOCH_OFFSET,
+                        FrameDescriptor.BYTE_ORDER);
+                    lastFrame.crc = buffer.getInt(base + offset + FrameDescriptor.CRC_OFFSET,
+                        FrameDescriptor.BYTE_ORDER);
+                    lastFrame.end = position + aligned;
+                }
+            }
+            offset += aligned; // frames before our end were appended before: a resend overlapping what we hold
+        }
+        if (!appender.inGroup())
+        {
+            appender.flush();
+        }
+        if (journal.durablePosition() != lastAckedDurable)
+        {
+            sendStandbyStatus(-1);
+        }
+    }
+
+    private void requestResend(final long from)
+    {
+        if (from != resendRequestedFor || nowNs - resendRequestedNs > heartbeatIntervalNs)
+        {
+            resendRequestedFor = from;
+            resendRequestedNs = nowNs;
+            counters.resendRequests.incrementAndGet();
+            sendStandbyStatus(from);
+        }
+    }
+
+    private void sendStandbyStatus(final long resendFrom)
+    {
+        final long durable = journal.durablePosition();
+        out.wrapAndApplyHeader(controlBuffer, 0, TYPE_STANDBY_STATUS, selfId, epoch, role, 0)
+            .standbyStatus(appender.position(), durable, lastFrame.position, lastFrame.epoch, lastFrame.crc,
+                followState, resendFrom);
+        if (publication.offer(controlBuffer, 0, STANDBY_STATUS_LENGTH) > 0)
+        {
+            lastAckedDurable = durable;
+        }
+    }
+
+    private void promote()
+    {
+        if (appender.inGroup())
+        {
+            appender.abortGroup();
+        }
+        appender.flush();
+        long newEpoch = epoch + 1;
+        while (newEpoch % memberCount != memberIndex)
+        {
+            newEpoch++;
+        }
+        state.store(newEpoch, Role.PRIMARY, selfId);
+        epoch = newEpoch;
+        counters.epoch.set(newEpoch);
+        counters.promotions.incrementAndGet();
+        closeReader();
+        matched = false;
+        pendingBatchLength = 0;
+        standbyLostSinceNs = -1;
+        lastStandbyContactNs = nowNs;
+        caughtUpNs = nowNs;
+        cachedEnd = Long.MIN_VALUE;
+        counters.standbyAckedPosition.set(0);
+        gate.resetForNewEpoch(appender.position());
+        gate.standbyConnected = false;
+        gate.degraded = false;
+        role = Role.PRIMARY;
+        node.appenderReleased = false;
+        LOG.warn("member {} promoted to primary in epoch {} at log end {} (primary {} silent for {} ms)", selfId,
+            newEpoch, appender.position(), leaderId, TimeUnit.NANOSECONDS.toMillis(nowNs - lastPrimaryContactNs));
+        node.publishRole(Role.PRIMARY, newEpoch);
+        gate.primary = true;
+        sendPrimaryHeartbeat();
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // primary
+
+    private void stepDown(final long newEpoch, final int newPrimaryId)
+    {
+        gate.primary = false;
+        state.store(newEpoch, Role.STANDBY, newPrimaryId);
+        epoch = newEpoch;
+        counters.epoch.set(newEpoch);
+        counters.stepDowns.incrementAndGet();
+        closeReader();
+        matched = false;
+        role = Role.STEPPING_DOWN;
+        leaderId = newPrimaryId;
+        node.leaderId = newPrimaryId;
+        node.publishRole(Role.STEPPING_DOWN, newEpoch);
+        LOG.warn("member {} steps down: member {} is in epoch {}", selfId, in.senderId(), newEpoch);
+    }
+
+    private void becomeStandby()
+    {
+        role = Role.STANDBY;
+        followState = STATE_HANDSHAKE;
+        heardPrimary = false;
+        node.leaderId = leaderId;
+        node.followGeneration++;
+        lastPrimaryContactNs = nowNs;
+        LogMatching.lastGroupFrame(journal, lastFrame);
+        if (lastFrame.end != appender.position())
+        {
+            throw new IllegalStateException("log handed back ends at " + appender.position() +
+                " inside a group (last group end " + lastFrame.end + ")");
+        }
+        node.publishRole(Role.STANDBY, epoch);
+        sendStandbyStatus(-1);
+    }
+
+    private int primaryDuty()
+    {
+        int work = 0;
+        final long committed = journal.committedPosition();
+        counters.committedPosition.lazySet(committed);
+        if (nowNs >= nextHeartbeatNs)
+        {
+            sendPrimaryHeartbeat();
+            nextHeartbeatNs = nowNs + heartbeatIntervalNs;
+            work++;
+        }
+
+        final boolean connected = matched && nowNs - lastStandbyContactNs <= failureTimeoutNs;
+        if (connected != gate.standbyConnected)
+        {
+            gate.standbyConnected = connected;
+            if (!connected)
+            {
+                standbyLostSinceNs = nowNs;
+                counters.standbyLosses.incrementAndGet();
+                LOG.warn("member {} (primary, epoch {}): standby lost{}", selfId, epoch,
+                    AckMode.SYNC == gate.mode() ? "; SYNC acknowledges nothing until it returns" : "");
+            }
+        }
+        // a silent standby stays matched: if it returns as it was, its status resumes the stream (resend from its
+        // position); if it restarted, it handshakes again
+        final long acked = counters.standbyAckedPosition.get();
+        if (degradeAfterNs >= 0 && !connected && !gate.degraded && standbyLostSinceNs >= 0 &&
+            nowNs - standbyLostSinceNs >= degradeAfterNs)
+        {
+            gate.degraded = true;
+            counters.degradations.incrementAndGet();
+            LOG.warn("member {}: no standby for {} ms: SYNC degrades to ASYNC", selfId, ctx.degradeToAsyncAfterMs());
+        }
+        else if (gate.degraded && connected && acked >= committed)
+        {
+            gate.degraded = false;
+            LOG.info("member {}: standby caught up: SYNC again", selfId);
+        }
+
+        if (acked >= committed)
+        {
+            caughtUpNs = nowNs;
+        }
+        counters.lagBytes.lazySet(committed - acked);
+        counters.lagNs.lazySet(nowNs - caughtUpNs);
+
+        if (matched)
+        {
+            work += sendFrames(committed);
+        }
+        return work;
+    }
+
+    private int sendFrames(final long committed)
+    {
+        if (0 == pendingBatchLength)
+        {
+            if (sendPosition >= committed || sendPosition - standbyAppended >= maxInFlightBytes)
+            {
+                return 0;
+            }
+            copier.length = 0;
+            while (copier.length < maxBatchBytes && reader.position() < committed && reader.poll(copier, 1) > 0)
+            {
+                // one frame at a time so the batch stops near its limit
+            }
+            if (0 == copier.length)
+            {
+                return 0;
+            }
+            out.wrapAndApplyHeader(batchBuffer, 0, TYPE_FRAMES, selfId, epoch, Role.PRIMARY, 0)
+                .frames(sendPosition, copier.length);
+            pendingBatchLength = copier.length;
+            pendingBatchEnd = reader.position();
+        }
+        final long result = publication.offer(batchBuffer, 0, FRAMES_HEADER_LENGTH + pendingBatchLength);
+        if (result > 0)
+        {
+            counters.batchesSent.incrementAndGet();
+            counters.bytesSent.addAndGet(pendingBatchLength);
+            sendPosition = pendingBatchEnd;
+            pendingBatchLength = 0;
+            return 1;
+        }
+        if (Publication.CLOSED == result || Publication.MAX_POSITION_EXCEEDED == result)
+        {
+            throw new IllegalStateException("replication publication unusable: " + Publication.errorString(result));
+        }
+        counters.backPressured.incrementAndGet();
+        return 0;
+    }
+
+    private void onStandbyStatus()
+    {
+        lastStandbyContactNs = nowNs;
+        if (STATE_HANDSHAKE == in.state())
+        {
+            final long end = in.appendedPosition();
+            final long committed = journal.committedPosition();
+            if (end != cachedEnd || in.lastFramePosition() != cachedLastPosition || in.lastFrameCrc() != cachedLastCrc ||
+                (ACTION_TRUNCATE_TO == decision[0] && committed != cachedCommitted))
+            {
+                LogMatching.decide(journal, end, in.lastFramePosition(), in.lastFrameEpoch(), in.lastFrameCrc(),
+                    decision);
+                cachedEnd = end;
+                cachedLastPosition = in.lastFramePosition();
+                cachedLastCrc = in.lastFrameCrc();
+                cachedCommitted = committed;
+            }
+            if (ACTION_STREAM_FROM == decision[0])
+            {
+                closeReader();
+                reader = journal.reader(decision[1]);
+                sendPosition = decision[1];
+                standbyAppended = decision[1];
+                pendingBatchLength = 0;
+                matched = true;
+                advanceAcked(Math.min(in.durablePosition(), decision[1]));
+            }
+            else
+            {
+                matched = false;
+            }
+            out.wrapAndApplyHeader(controlBuffer, 0, TYPE_MATCH, selfId, epoch, Role.PRIMARY, 0)
+                .match(end, (int)decision[0], decision[1]);
+            publication.offer(controlBuffer, 0, MATCH_LENGTH);
+            return;
+        }
+        if (!matched)
+        {
+            return;
+        }
+        final long appended = in.appendedPosition();
+        if (appended > journal.committedPosition())
+        {
+            throw new IllegalStateException("standby reports position " + appended + " beyond the primary's log (" +
+                journal.committedPosition() + ") in the same epoch");
+        }
+        if (appended > sendPosition)
+        {
+            // batches in flight before a rewind arrived and filled the gap: skip ahead instead of resending them
+            closeReader();
+            reader = journal.reader(appended);
+            sendPosition = appended;
+            pendingBatchLength = 0;
+        }
+        standbyAppended = Math.max(standbyAppended, appended);
+        advanceAcked(in.durablePosition());
+        final long resendFrom = in.resendFrom();
+        if (resendFrom >= 0 && resendFrom < sendPosition && resendFrom == appended)
+        {
+            closeReader();
+            reader = journal.reader(resendFrom);
+            sendPosition = resendFrom;
+            pendingBatchLength = 0;
+            counters.resendsServed.incrementAndGet();
+        }
+    }
+
+    private void advanceAcked(final long durable)
+    {
+        if (durable > counters.standbyAckedPosition.get())
+        {
+            counters.standbyAckedPosition.set(durable);
+        }
+    }
+
+    private void sendPrimaryHeartbeat()
+    {
+        final boolean sync = AckMode.SYNC == gate.mode() && !gate.degraded;
+        out.wrapAndApplyHeader(controlBuffer, 0, TYPE_PRIMARY_HEARTBEAT, selfId, epoch, Role.PRIMARY,
+            sync ? FLAG_SYNC : 0)
+            .primaryHeartbeat(journal.committedPosition(), gate.releasedPosition(), journal.startPosition());
+        publication.offer(controlBuffer, 0, PRIMARY_HEARTBEAT_LENGTH);
+    }
+
+    private void closeReader()
+    {
+        if (null != reader)
+        {
+            reader.close();
+            reader = null;
+        }
+    }
+
+    /** Copies whole frames from the reader into the batch, zeroing their padding. */
+    private final class FrameCopier implements io.keel.journal.FrameHandler
+    {
+        int length;
+
+        @Override
+        public void onFrame(final JournalFrame frame)
+        {
+            final int frameLength = frame.frameLength();
+            final int aligned = frame.alignedLength();
+            final int at = FRAMES_HEADER_LENGTH + length;
+            batchBuffer.putLong(at + aligned - FrameDescriptor.FRAME_ALIGNMENT, 0L);
+            batchBuffer.putBytes(at, frame.buffer(), frame.offset(), frameLength);
+            length += aligned;
+        }
+    }
+}
