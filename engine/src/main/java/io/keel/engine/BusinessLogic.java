@@ -1,6 +1,7 @@
 package io.keel.engine;
 
 import com.lmax.disruptor.EventPoller;
+import io.keel.journal.FrameDescriptor;
 import io.keel.journal.Journal;
 import io.keel.journal.JournalAppender;
 import io.keel.journal.JournalException;
@@ -233,6 +234,11 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
 
     private void replayFrame(final JournalFrame frame)
     {
+        if (CommandRejected.TYPE_ID == frame.type())
+        {
+            replayOutcome(frame);
+            return;
+        }
         final Event event = decodeEvent(frame.type(), frame.buffer(), frame.payloadOffset(), frame.payloadLength());
         if (null == event)
         {
@@ -255,6 +261,43 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             replayGroupEvents = 0;
             eventsSinceSnapshot = 0;
         }
+    }
+
+    /**
+     * A {@link CommandRejected} frame: remember the outcome, apply nothing. Allocates only for a failed command's
+     * error text (and a rejection code this process does not define).
+     */
+    private void replayOutcome(final JournalFrame frame)
+    {
+        if (FrameDescriptor.NO_STREAM != frame.streamId() || !frame.isEndOfGroup() || 0 != replayGroupEvents)
+        {
+            throw new IllegalStateException("CommandRejected frame at position " + frame.position() +
+                " is not a group of its own without a stream (stream " + frame.streamId() + ", end of group " +
+                frame.isEndOfGroup() + ", " + replayGroupEvents + " events before it)");
+        }
+        final DirectBuffer buffer = frame.buffer();
+        final int offset = frame.payloadOffset();
+        final int detailLength = CommandRejected.detailLength(buffer, offset, frame.payloadLength());
+        if (frame.timestampNs() > lastTimestampNs)
+        {
+            lastTimestampNs = frame.timestampNs();
+        }
+        if (IdempotencyWindow.NOT_FOUND == window.find(frame.clientId(), frame.commandId()))
+        {
+            final int code = CommandRejected.code(buffer, offset);
+            if (CommandRejected.FAILED == code)
+            {
+                window.put(frame.clientId(), frame.commandId(), IdempotencyWindow.FAILED, null, frame.nextPosition(), 0,
+                    0, 0, buffer.getStringWithoutLengthUtf8(offset + CommandRejected.FIXED_LENGTH, detailLength));
+            }
+            else
+            {
+                window.put(frame.clientId(), frame.commandId(), IdempotencyWindow.REJECTED, Rejection.of(code),
+                    frame.nextPosition(), 0, CommandRejected.expectedVersion(buffer, offset),
+                    CommandRejected.actualVersion(buffer, offset), null);
+            }
+        }
+        eventsSinceSnapshot = 0;
     }
 
     private void clearState()
@@ -496,10 +539,13 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         catch (final Throwable ex)
         {
             errors.record(ex);
-            final String error = ex.toString();
+            // the journaled, bounded form: a retry after a restart gets the same text
+            final byte[] detail = CommandRejected.detailBytes(ex.toString());
+            final String error = new String(detail, java.nio.charset.StandardCharsets.UTF_8);
             increment(counters.failed);
-            window.put(clientId, commandId, IdempotencyWindow.FAILED, null, 0, 0, 0, 0, error);
-            enqueue(slot, CommandResult.Status.FAILED, null, 0, 0, 0, 0, false, error, lastRequiredPosition);
+            final long end = journalOutcome(clientId, commandId, CommandRejected.FAILED, 0, 0, detail);
+            window.put(clientId, commandId, IdempotencyWindow.FAILED, null, end, 0, 0, 0, error);
+            enqueue(slot, CommandResult.Status.FAILED, null, 0, 0, 0, 0, false, error, end);
             return;
         }
 
@@ -556,6 +602,38 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             }
             throw new EngineFailure("cannot journal the events of " + clientId + ":" + commandId, ex);
         }
+    }
+
+    /**
+     * Journal the outcome of a rejected or failed command as one {@link CommandRejected} frame, so the idempotency
+     * window can be rebuilt with it after a crash or on a standby. No allocation.
+     *
+     * @return the journal position after the frame: the answer is released once it is durable.
+     */
+    private long journalOutcome(final long clientId, final long commandId, final int code, final long expected,
+        final long actual, final byte[] detail)
+    {
+        final int length = CommandRejected.FIXED_LENGTH + (null == detail ? 0 : detail.length);
+        try
+        {
+            final int offset = appender.claim(epoch, nextTimestamp(), clientId, commandId, FrameDescriptor.NO_STREAM, 0,
+                CommandRejected.TYPE_ID, length);
+            CommandRejected.encode(appender.buffer(), offset, code, expected, actual, detail);
+            appender.commit(true);
+        }
+        catch (final RuntimeException ex)
+        {
+            try
+            {
+                appender.abortGroup();
+            }
+            catch (final RuntimeException abortEx)
+            {
+                ex.addSuppressed(abortEx);
+            }
+            throw new EngineFailure("cannot journal the outcome of " + clientId + ":" + commandId, ex);
+        }
+        return appender.position();
     }
 
     private void applyDecision(final int count)
@@ -628,18 +706,20 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private void reject(final CommandSlot slot, final Rejection rejection, final long expected, final long actual)
     {
         increment(counters.rejected);
-        window.put(slot.clientId, slot.commandId, IdempotencyWindow.REJECTED, rejection, 0, 0, expected, actual, null);
-        enqueue(slot, CommandResult.Status.REJECTED, rejection, expected, actual, 0, 0, false, null,
-            lastRequiredPosition);
+        final long end = journalOutcome(slot.clientId, slot.commandId, rejection.code(), expected, actual, null);
+        window.put(slot.clientId, slot.commandId, IdempotencyWindow.REJECTED, rejection, end, 0, expected, actual, null);
+        enqueue(slot, CommandResult.Status.REJECTED, rejection, expected, actual, 0, 0, false, null, end);
     }
 
     private void answerFromWindow(final CommandSlot slot, final int entry)
     {
         final CommandResult.Status status;
+        long position = 0; // only an accepted command's answer carries its position
         switch (window.status(entry))
         {
             case IdempotencyWindow.ACCEPTED:
                 status = CommandResult.Status.ACCEPTED;
+                position = window.position(entry);
                 break;
             case IdempotencyWindow.REJECTED:
                 status = CommandResult.Status.REJECTED;
@@ -648,8 +728,9 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 status = CommandResult.Status.FAILED;
                 break;
         }
+        // the original outcome must be durable before a retry is told it, rejections included
         enqueue(slot, status, window.rejection(entry), window.expectedVersion(entry), window.actualVersion(entry),
-            window.position(entry), window.eventCount(entry), true, window.error(entry),
+            position, window.eventCount(entry), true, window.error(entry),
             Math.max(lastRequiredPosition, window.position(entry)));
     }
 

@@ -126,6 +126,10 @@ public final class Decision
             throw new IllegalStateException("command emitted more than maxEventsPerCommand = " + maxEvents + " events");
         }
         final int typeId = eventCodecs.typeIdOf(event);
+        if (CommandRejected.TYPE_ID == typeId)
+        {
+            throw new IllegalArgumentException("CommandRejected is the engine's own record: reject() instead");
+        }
         final int offset = (int)eventBytes.writePosition();
         try
         {

@@ -40,7 +40,8 @@ public final class Domain
     /**
      * Register an event type.
      *
-     * @param typeId  stable id in [1, {@link EventCodecs#MAX_TYPE_ID}]: stored in every journal frame.
+     * @param typeId  stable id in [1, {@link EventCodecs#MAX_TYPE_ID}): stored in every journal frame
+     *                ({@link CommandRejected#TYPE_ID} is reserved).
      * @param type    class.
      * @param factory makes empty instances.
      * @param <E>     event type.

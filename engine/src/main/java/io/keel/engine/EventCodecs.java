@@ -20,10 +20,21 @@ import java.util.function.Supplier;
  */
 public final class EventCodecs
 {
-    /** Largest event type id. */
+    /**
+     * Largest event type id. It is reserved for the engine's {@link CommandRejected} frames: domains register ids in
+     * [1, {@code MAX_TYPE_ID - 1}].
+     */
     public static final int MAX_TYPE_ID = 1023;
 
     final TypeRegistry<Event> registry = new TypeRegistry<>("event", MAX_TYPE_ID);
+
+    /**
+     * An empty registry; it already knows the engine's reserved {@link CommandRejected} type.
+     */
+    public EventCodecs()
+    {
+        registry.register(CommandRejected.TYPE_ID, CommandRejected.class, CommandRejected::new);
+    }
 
     /**
      * A decoded payload, for tools: allocates, not for the hot path.
@@ -51,14 +62,20 @@ public final class EventCodecs
     /**
      * Register an event type.
      *
-     * @param typeId  in [1, {@link #MAX_TYPE_ID}].
+     * @param typeId  in [1, {@link #MAX_TYPE_ID}); {@link CommandRejected#TYPE_ID} is reserved.
      * @param type    event class.
      * @param factory making empty instances to decode into.
      * @param <E>     event type.
      * @return this.
+     * @throws IllegalArgumentException when the id is out of range, reserved or taken.
      */
     public <E extends Event> EventCodecs register(final int typeId, final Class<E> type, final Supplier<E> factory)
     {
+        if (CommandRejected.TYPE_ID == typeId)
+        {
+            throw new IllegalArgumentException("event type id " + typeId + " for " + type.getName() +
+                " is reserved for the engine's CommandRejected frames: use [1, " + (MAX_TYPE_ID - 1) + "]");
+        }
         registry.register(typeId, type, factory);
         return this;
     }

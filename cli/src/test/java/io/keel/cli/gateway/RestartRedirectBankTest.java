@@ -4,6 +4,7 @@ import io.aeron.Aeron;
 import io.aeron.driver.MediaDriver;
 import io.keel.cli.KeelCli;
 import io.keel.engine.CommandOutcome;
+import io.keel.engine.CommandRejected;
 import io.keel.examples.ledger.Deposit;
 import io.keel.examples.ledger.Ledger;
 import io.keel.examples.ledger.OpenAccount;
@@ -88,15 +89,42 @@ class RestartRedirectBankTest
             .connectTimeoutNs(TimeUnit.SECONDS.toNanos(20)));
     }
 
+    /** @return command id to its number of journaled outcome frames ({@link CommandRejected}). */
+    static Map<Long, Integer> rejectionsPerCommand(final Path nodeDir)
+    {
+        final Map<Long, Integer> counts = new HashMap<>();
+        try (Journal journal = Journal.open(new JournalContext().dir(nodeDir.resolve("journal")).readOnly(true));
+            JournalReader reader = journal.reader(journal.startPosition()))
+        {
+            while (reader.poll(frame ->
+            {
+                if (frame.type() == CommandRejected.TYPE_ID)
+                {
+                    counts.merge(frame.commandId(), 1, Integer::sum);
+                }
+            }, 4096) > 0)
+            {
+                // count every outcome frame
+            }
+        }
+        return counts;
+    }
+
     static Map<Long, Integer> eventsPerCommand(final Path nodeDir)
     {
         final Map<Long, Integer> counts = new HashMap<>();
         try (Journal journal = Journal.open(new JournalContext().dir(nodeDir.resolve("journal")).readOnly(true));
             JournalReader reader = journal.reader(journal.startPosition()))
         {
-            while (reader.poll(frame -> counts.merge(frame.commandId(), 1, Integer::sum), 4096) > 0)
+            while (reader.poll(frame ->
             {
-                // count every frame
+                if (frame.type() != CommandRejected.TYPE_ID)
+                {
+                    counts.merge(frame.commandId(), 1, Integer::sum);
+                }
+            }, 4096) > 0)
+            {
+                // count every event frame (not the outcome frames of rejected commands)
             }
         }
         return counts;
@@ -142,6 +170,7 @@ class RestartRedirectBankTest
         }
         assertEquals(0, node.stop() & ~143);
         final Map<Long, Integer> events = eventsPerCommand(dir);
+        final Map<Long, Integer> rejections = rejectionsPerCommand(dir);
         for (final long id : ids)
         {
             assertEquals(1, events.getOrDefault(id, 0), "command " + id + " must be journaled exactly once");
@@ -222,6 +251,7 @@ class RestartRedirectBankTest
         assertEquals(0, exit);
         assertEquals(0, node.stop() & ~143);
         final Map<Long, Integer> events = eventsPerCommand(dir);
+        final Map<Long, Integer> rejections = rejectionsPerCommand(dir);
         final List<String> lines = Files.readAllLines(history);
         assertTrue(lines.size() >= 3000, "history lines " + lines.size());
         for (final String line : lines)
@@ -232,11 +262,13 @@ class RestartRedirectBankTest
             if ("OK".equals(parts[1]))
             {
                 assertTrue(events.getOrDefault(commandId, 0) >= 1, "OK but not journaled: " + line);
+                assertEquals(0, rejections.getOrDefault(commandId, 0), "OK but journaled as rejected: " + line);
             }
             else
             {
                 assertEquals("REJECTED", parts[1], line);
-                assertEquals(0, events.getOrDefault(commandId, 0), "rejected but journaled: " + line);
+                assertEquals(0, events.getOrDefault(commandId, 0), "rejected but its events journaled: " + line);
+                assertEquals(1, rejections.getOrDefault(commandId, 0), "rejection not journaled once: " + line);
             }
         }
     }

@@ -1,6 +1,7 @@
 package io.keel.examples.ledger;
 
 import io.keel.engine.CommandOutcome;
+import io.keel.engine.CommandRejected;
 import io.keel.engine.Engine;
 import io.keel.engine.EventCodecs;
 import io.keel.journal.JournalFrame;
@@ -109,6 +110,26 @@ class LedgerKillTest
                 checked++;
             }
             assertTrue(checked > ACKS_BEFORE_KILL / 2, "checked " + checked);
+
+            // a retry of an answered rejection gets the original rejection, even when it would now be accepted (a
+            // deposit to an open account), whether the rejection was decided before or after the last snapshot
+            int rejections = 0;
+            for (final Map.Entry<Long, String> ack : new TreeMap<>(acks).entrySet())
+            {
+                if (!ack.getValue().startsWith("REJECTED"))
+                {
+                    continue;
+                }
+                final CommandOutcome outcome = await(engine.submit(LedgerLoadChild.CLIENT_ID, ack.getKey(),
+                    new Deposit().set(1, 1_000_000)));
+                assertTrue(outcome instanceof CommandOutcome.Rejected && outcome.duplicate() &&
+                    ack.getValue().equals("REJECTED " + ((CommandOutcome.Rejected)outcome).reason()),
+                    "rejected command " + ack.getKey() + " (" + ack.getValue() + ") decided again: retry answered " +
+                    outcome);
+                rejections++;
+            }
+            assertTrue(rejections > 0, "the load had rejections to retry");
+            System.out.println("retried " + checked + " acknowledged and " + rejections + " rejected commands");
             assertEquals(recovered, balances(engine), "retries changed nothing");
         }
     }
@@ -121,6 +142,10 @@ class LedgerKillTest
         {
             while (reader.poll((JournalFrame frame) ->
             {
+                if (frame.type() == CommandRejected.TYPE_ID)
+                {
+                    return; // the outcome of a rejected command: no state
+                }
                 final byte[] payload = new byte[frame.payloadLength()];
                 frame.buffer().getBytes(frame.payloadOffset(), payload);
                 accounts.computeIfAbsent(frame.streamId(), id -> new Account())
