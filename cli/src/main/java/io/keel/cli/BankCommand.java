@@ -1,5 +1,6 @@
 package io.keel.cli;
 
+import io.keel.engine.CommandResult;
 import io.keel.engine.Engine;
 import io.keel.engine.EngineContext;
 import io.keel.examples.ledger.Account;
@@ -359,6 +360,16 @@ public final class BankCommand implements Callable<Integer>
                     delta[(int)from] -= amount;
                     delta[(int)transferTo.get(commandId)] += amount;
                 }
+            }
+            else if (response.status() == CommandResult.Status.FAILED)
+            {
+                // FAILED: the handler threw, or the engine stopped before the outcome was durable ("outcome
+                // unknown"); the command may be in the journal, so it is never written as OK or REJECTED
+                unknown++;
+                reason.setLength(0);
+                response.appendDetail(reason);
+                write(commandId, "UNKNOWN", reason);
+                transferFrom.remove(commandId);
             }
             else
             {

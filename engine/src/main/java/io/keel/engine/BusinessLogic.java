@@ -1013,12 +1013,15 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         slot.clearReferences();
     }
 
-    void releaseResources()
+    void releaseResources(final boolean snapshotWriterDone)
     {
         decision.close();
         commandBytes.releaseLast();
         eventReadBytes.releaseLast();
-        snapshotBytes.releaseLast();
+        if (snapshotWriterDone)
+        {
+            snapshotBytes.releaseLast();
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ replica roles

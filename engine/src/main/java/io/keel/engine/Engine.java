@@ -114,7 +114,7 @@ public final class Engine implements AutoCloseable
             }
             if (null != business)
             {
-                business.releaseResources();
+                business.releaseResources(false); // a writer may have started: do not free its buffer
             }
             CloseHelper.quietClose(journal);
             throw ex;
@@ -523,9 +523,11 @@ public final class Engine implements AutoCloseable
             }
         }
         snapshotWriter.shutdown();
+        boolean writerDone = false;
         try
         {
-            if (!snapshotWriter.awaitTermination(ctx.drainTimeoutNs(), TimeUnit.NANOSECONDS))
+            writerDone = snapshotWriter.awaitTermination(ctx.drainTimeoutNs(), TimeUnit.NANOSECONDS);
+            if (!writerDone)
             {
                 errors.record(new IllegalStateException("snapshot writer did not finish within the drain timeout"));
                 snapshotWriter.shutdownNow();
@@ -535,7 +537,8 @@ public final class Engine implements AutoCloseable
         {
             Thread.currentThread().interrupt();
         }
-        logic.releaseResources();
+        // a writer still running may be reading the snapshot buffer: leave that memory to the GC rather than free it
+        logic.releaseResources(writerDone);
         CloseHelper.quietClose(journal);
     }
 

@@ -127,10 +127,10 @@ public final class EngineContext
             throw new IllegalArgumentException(MAX_PENDING_RESPONSES_PROP + " (maxPendingResponses) = " +
                 maxPendingResponses + " must be at least maxBatchSize = " + maxBatchSize);
         }
-        if (idempotencyWindow < 1 || idempotencyWindow > (1 << 28))
+        if (idempotencyWindow < 1 || idempotencyWindow > (1 << 26))
         {
             throw new IllegalArgumentException(IDEMPOTENCY_WINDOW_PROP + " (idempotencyWindow) = " +
-                idempotencyWindow + " must be in [1, 2^28]");
+                idempotencyWindow + " must be in [1, 2^26]");
         }
         if (maxCommandLengthBytes < 8 || maxCommandLengthBytes > 1 << 20)
         {

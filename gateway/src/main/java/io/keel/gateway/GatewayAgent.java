@@ -88,8 +88,18 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         this.assembler = new BoundedAssembler(this, ctx.maxMessageLengthBytes(), maxSessionTable);
         this.egressBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(
             Math.max(ctx.maxMessageLengthBytes(), Protocol.QUERY_RESULT_STATE_OFFSET + ctx.maxMessageLengthBytes())));
-        final int ringBytes = BitUtil.findNextPositivePowerOfTwo(
-            (ctx.maxTotalInFlight() + 64) * BitUtil.align(SessionAnswers.MAX_RECORD_LENGTH + 8, 8));
+        // every command and query in flight has at most one answer in this ring, so it can never fill: size each
+        // slot for the larger of a command answer and a query answer (state up to one message), plus its header
+        final int slotBytes = BitUtil.align(
+            Math.max(SessionAnswers.MAX_RECORD_LENGTH, 32 + ctx.maxMessageLengthBytes()) + 8, 8);
+        final long neededBytes = (long)(ctx.maxTotalInFlight() + 64) * slotBytes;
+        if (neededBytes > (1L << 30))
+        {
+            throw new IllegalArgumentException("answer ring of " + neededBytes + " bytes (maxTotalInFlight " +
+                ctx.maxTotalInFlight() + " x " + slotBytes + " bytes for a maxMessageLengthBytes of " +
+                ctx.maxMessageLengthBytes() + ") exceeds 1 GiB: lower maxTotalInFlight or maxMessageLengthBytes");
+        }
+        final int ringBytes = BitUtil.findNextPositivePowerOfTwo((int)neededBytes);
         this.answers = new ManyToOneRingBuffer(
             new UnsafeBuffer(ByteBuffer.allocateDirect(ringBytes + RingBufferDescriptor.TRAILER_LENGTH)));
         final CommandCodecs commandCodecs = engine.context().domain().commands();
