@@ -91,10 +91,14 @@ class ReplicatedPairProcessTest
         // a command acknowledged by the first primary, retried after the failover: answered from the replicated
         // idempotency window, applied once
         final OpenAccount retried = new OpenAccount().set(9_001, 77);
+        final io.keel.examples.ledger.Transfer rejected = new io.keel.examples.ledger.Transfer().set(9_001, 9_003, 5);
         try (KeelClient client = client(9))
         {
             assertTrue(client.submit(42, retried, 0, Engine.ANY_VERSION).get(30, TimeUnit.SECONDS)
                 instanceof CommandOutcome.Accepted);
+            // and a rejected one: its rejection is replicated too (a journaled outcome frame)
+            assertEquals(new CommandOutcome.Rejected(Ledger.UNKNOWN_ACCOUNT, false), client.submit(43, rejected, 0,
+                Engine.ANY_VERSION).get(30, TimeUnit.SECONDS));
         }
 
         final Path history = tmp.resolve("history.txt");
@@ -110,6 +114,12 @@ class ReplicatedPairProcessTest
             final CommandOutcome again = client.submit(42, retried, 0, Engine.ANY_VERSION).get(30, TimeUnit.SECONDS);
             assertTrue(again instanceof CommandOutcome.Accepted && again.duplicate(),
                 "the retry is answered from the replicated window: " + again);
+            // the new primary's window came from its follower path: the rejection is remembered, although the
+            // transfer would now be accepted
+            assertTrue(client.submit(44, new OpenAccount().set(9_003, 0), 0, Engine.ANY_VERSION)
+                .get(30, TimeUnit.SECONDS) instanceof CommandOutcome.Accepted);
+            assertEquals(new CommandOutcome.Rejected(Ledger.UNKNOWN_ACCOUNT, true), client.submit(43, rejected, 0,
+                Engine.ANY_VERSION).get(30, TimeUnit.SECONDS), "the retried rejection keeps its original answer");
         }
         assertEquals(0, bank.get(120, TimeUnit.SECONDS), "keel bank checks (conservation, history vs balances)");
 
