@@ -58,6 +58,11 @@ public final class DemoCommand implements Callable<Integer>
         defaultValue = "backoff")
     String idle;
 
+    @Option(names = "--failure-timeout", paramLabel = "MS", defaultValue = "250", description = "the nodes' " +
+        "failure timeout: a primary silent this long is replaced (default ${DEFAULT-VALUE}; `keel node` defaults to " +
+        "50, which JIT and GC stalls of three JVMs on two cores can exceed, promoting a standby whose primary lives)")
+    long failureTimeoutMs;
+
     @Override
     public Integer call()
     {
@@ -66,7 +71,7 @@ public final class DemoCommand implements Callable<Integer>
         if (!inProcess)
         {
             return new ReplicatedDemo(System.out, null == seconds ? 30 : seconds, null == rate ? 2000 : rate,
-                null == accounts ? 1000 : accounts, dir, ack, fsync, idle).run();
+                null == accounts ? 1000 : accounts, dir, ack, fsync, idle).failureTimeoutMs(failureTimeoutMs).run();
         }
         final List<String> args = new ArrayList<>();
         if (null != dir)

@@ -40,7 +40,7 @@ public final class ReplicatedDemo
     static final long INITIAL_BALANCE = 1_000_000;
     static final long AWAIT_MS = 30_000;
     static final long STOP_TIMEOUT_MS = 30_000;
-    static final int WINDOW = 2048;
+    static final int WINDOW = 1024;
     static final long SECOND_NS = TimeUnit.SECONDS.toNanos(1);
     static final String PRIMARY_LINE = ": primary in epoch ";
     static final String STANDBY_LINE = ": standby following member ";
@@ -54,6 +54,7 @@ public final class ReplicatedDemo
     private final String fsync;
     private final String idle;
     private final boolean live;
+    private long failureTimeoutMs = -1;
 
     private Path root;
     private String members;
@@ -65,6 +66,7 @@ public final class ReplicatedDemo
     private long storyStartNs;
     private final List<String> failures = new ArrayList<>();
     private final List<String> facts = new ArrayList<>();
+    private final List<String> checks = new ArrayList<>();
 
     // load state (the load loop's thread only)
     private final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
@@ -109,6 +111,17 @@ public final class ReplicatedDemo
         this.fsync = fsync;
         this.idle = idle;
         this.live = null != System.console() && out == System.out;
+    }
+
+    /**
+     * @param failureTimeoutMs the nodes' failure timeout: a primary silent this long is replaced; -1: the nodes'
+     *                         default.
+     * @return this.
+     */
+    public ReplicatedDemo failureTimeoutMs(final long failureTimeoutMs)
+    {
+        this.failureTimeoutMs = failureTimeoutMs;
+        return this;
     }
 
     /**
@@ -223,7 +236,7 @@ public final class ReplicatedDemo
             checkBalances(before, after);
         }
 
-        out.printf("%n== 4. Stop both nodes (standby first) and read their journals%n");
+        out.printf("%n== 4. Stop both nodes (SIGTERM, standby first) and read their journals%n");
         final int primary = primaryId;
         final int standby = 1 - primary;
         final int standbyExit = nodes[standby].stop(STOP_TIMEOUT_MS);
@@ -232,6 +245,8 @@ public final class ReplicatedDemo
         check((standbyExit == 0 || standbyExit == 143) && (primaryExit == 0 || primaryExit == 143),
             "both nodes stopped cleanly on SIGTERM (exit " + standbyExit + ", " + primaryExit + ")");
         verifyJournals(primary, standby);
+        out.printf("%n== 5. Checks%n");
+        checks.forEach(out::println);
         printFacts();
     }
 
@@ -239,8 +254,13 @@ public final class ReplicatedDemo
     {
         final Path dir = root.resolve("node-" + id);
         Files.createDirectories(dir);
-        final List<String> args = List.of("node", "--members", members, "--id", Integer.toString(id),
-            "--dir", dir.toString(), "--ack", ack, "--fsync", fsync, "--idle", idle);
+        final List<String> args = new ArrayList<>(List.of("node", "--members", members, "--id", Integer.toString(id),
+            "--dir", dir.toString(), "--ack", ack, "--fsync", fsync, "--idle", idle));
+        if (failureTimeoutMs > 0)
+        {
+            args.add("--failure-timeout");
+            args.add(Long.toString(failureTimeoutMs));
+        }
         final int starts = (int)all.stream().filter(n -> n.name().startsWith("node-" + id)).count();
         final NodeProcess node = NodeProcess.start("node-" + id + (starts > 0 ? "-restart" + starts : ""), args,
             (line, timeNs) -> onNodeLine(id, line, timeNs));
@@ -361,7 +381,7 @@ public final class ReplicatedDemo
             printNodeEvents();
 
             // == 3. kill, takeover, rejoin
-            if (0 == killNs && nowNs >= killAtNs)
+            if (0 == killNs && nowNs >= killAtNs && primaryId >= 0)
             {
                 killedId = primaryId;
                 if (live)
@@ -445,8 +465,9 @@ public final class ReplicatedDemo
             facts.add(String.format(Locale.ROOT, "rejoin: old primary back as standby %,d ms after its restart " +
                 "(JVM start, log matching, catch-up)", ms(timeNs - restartNs)));
         }
-        facts.add(String.format(Locale.ROOT, "takeover: standby promoted itself %,d ms after the kill (heartbeat " +
-            "5 ms, failure timeout 50 ms, plus the time to notice)", ms(takeoverNs - killNs)));
+        facts.add(String.format(Locale.ROOT, "takeover: the standby announced itself primary %,d ms after the kill " +
+            "(failure timeout %s)", ms(takeoverNs - killNs), failureTimeoutMs > 0 ? failureTimeoutMs + " ms" :
+            "the nodes' default"));
     }
 
     private void progress(final double elapsedS, final KeelClient client)
@@ -488,13 +509,26 @@ public final class ReplicatedDemo
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
         for (int i = 0; i < accounts; i++)
         {
-            while (!futures.get(i).isDone() && System.nanoTime() < deadlineNs)
+            while (true)
             {
+                final CompletableFuture<Account> future = futures.get(i);
+                if (future.isDone() && !future.isCompletedExceptionally())
+                {
+                    break;
+                }
+                if (System.nanoTime() > deadlineNs)
+                {
+                    throw new IllegalStateException("no answer to a balance query within " + AWAIT_MS + " ms" +
+                        (future.isCompletedExceptionally() ? " (last: " + future.handle((a, ex) -> ex).get() + ")" :
+                        ""));
+                }
+                if (future.isCompletedExceptionally())
+                {
+                    // queries are not retried by the client: a node that stepped down answers NOT_PRIMARY
+                    futures.set(i, client.query(account(i), new Account()));
+                }
                 idleStrategy.idle(client.poll());
-            }
-            if (!futures.get(i).isDone())
-            {
-                throw new IllegalStateException("no answer to a balance query within " + AWAIT_MS + " ms");
+                printNodeEvents();
             }
             final Account account = futures.get(i).get();
             balances[i] = null == account ? 0 : account.balance();
@@ -509,7 +543,6 @@ public final class ReplicatedDemo
         out.printf("  %,d transfers sent, %,d acknowledged, %,d rejected, %,d outcome unknown; %,d answered from " +
             "the idempotency window (retries of commands already applied)%n", sent, ok - opensOk, rejected, unknown,
             duplicates);
-        out.printf("%n== 5. Checks%n");
         long totalBefore = 0;
         long totalAfter = 0;
         int mismatches = 0;
@@ -588,7 +621,7 @@ public final class ReplicatedDemo
 
     private void check(final boolean passed, final String what)
     {
-        out.println("  [" + (passed ? "ok" : "FAIL") + "] " + what);
+        checks.add("  [" + (passed ? "ok" : "FAIL") + "] " + what);
         if (!passed)
         {
             failures.add(what);
