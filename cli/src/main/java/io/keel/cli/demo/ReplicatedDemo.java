@@ -63,6 +63,7 @@ public final class ReplicatedDemo
     private final ConcurrentLinkedQueue<String> nodeEvents = new ConcurrentLinkedQueue<>();
     private volatile int primaryId = -1;
     private volatile long epoch;
+    private volatile int promotions;
     private long storyStartNs;
     private final List<String> failures = new ArrayList<>();
     private final List<String> facts = new ArrayList<>();
@@ -284,7 +285,12 @@ public final class ReplicatedDemo
             }
             primaryId = id;
         }
-        if (line.startsWith(prefix + PRIMARY_LINE) || line.startsWith(prefix + STANDBY_LINE) ||
+        if (line.startsWith(prefix + PRIMARY_LINE))
+        {
+            promotions++;
+        }
+        if (line.startsWith(prefix + PRIMARY_LINE) || (line.startsWith(prefix + STANDBY_LINE) &&
+            !line.contains("member -1")) ||
             line.contains("refusing") || line.contains("engine failed"))
         {
             nodeEvents.add(String.format(Locale.ROOT, "  [%5.1f s] %s", (timeNs - storyStartNs) / 1e9, line));
@@ -406,6 +412,9 @@ public final class ReplicatedDemo
                         ms(takeoverNs - killNs), "sync".equals(ack) ?
                         " (ack sync: it acknowledges nothing until a standby is back, clients are told NO_STANDBY " +
                         "and retry)" : ""));
+                    facts.add(String.format(Locale.ROOT, "takeover: the standby announced itself primary %,d ms " +
+                        "after the kill (failure timeout %s)", ms(takeoverNs - killNs), failureTimeoutMs > 0 ?
+                        failureTimeoutMs + " ms" : "the nodes' default"));
                     // sync: restart at once, the primary waits for a standby; async: let it run alone for a second
                     restartAtNs = takeoverNs + ("sync".equals(ack) ? 0 : SECOND_NS);
                 }
@@ -443,8 +452,8 @@ public final class ReplicatedDemo
 
             if (nowNs >= nextProgressNs)
             {
-                nextProgressNs += SECOND_NS;
-                progress((nowNs - startNs) / 1e9, client);
+                nextProgressNs = nowNs + SECOND_NS; // after a stall: one line, not one per missed second
+                progress((nowNs - storyStartNs) / 1e9, client);
             }
             idleStrategy.idle(work);
         }
@@ -465,9 +474,6 @@ public final class ReplicatedDemo
             facts.add(String.format(Locale.ROOT, "rejoin: old primary back as standby %,d ms after its restart " +
                 "(JVM start, log matching, catch-up)", ms(timeNs - restartNs)));
         }
-        facts.add(String.format(Locale.ROOT, "takeover: the standby announced itself primary %,d ms after the kill " +
-            "(failure timeout %s)", ms(takeoverNs - killNs), failureTimeoutMs > 0 ? failureTimeoutMs + " ms" :
-            "the nodes' default"));
     }
 
     private void progress(final double elapsedS, final KeelClient client)
@@ -616,6 +622,18 @@ public final class ReplicatedDemo
                 lastAckBeforeKillNs), "sync".equals(ack) ? " (sync: includes restarting the old primary as standby)" :
                 ""));
         }
+        if (firstAckAfterKillNs > 0)
+        {
+            facts.add(String.format(Locale.ROOT, "first acknowledgement after the kill: %,d ms after it",
+                ms(firstAckAfterKillNs - killNs)));
+        }
+        final int unplanned = promotions - 2; // node 0 at the start, the standby at the kill
+        if (unplanned > 0)
+        {
+            facts.add(String.format(Locale.ROOT, "unplanned failovers: %d (a primary was silent longer than the " +
+                "failure timeout while alive: this machine stalled its threads; the pair stepped down, truncated " +
+                "and rejoined by itself)", unplanned));
+        }
         facts.forEach(fact -> out.println("  " + fact));
     }
 
@@ -646,11 +664,11 @@ public final class ReplicatedDemo
         {
             return String.format(Locale.ROOT, "%.0f us", ns / 1e3);
         }
-        if (ns < 10_000_000_000L)
+        if (ns < 1_000_000_000L)
         {
             return String.format(Locale.ROOT, "%.1f ms", ns / 1e6);
         }
-        return String.format(Locale.ROOT, "%.1f s", ns / 1e9);
+        return String.format(Locale.ROOT, "%.2f s", ns / 1e9);
     }
 
     private void destroyAll()
