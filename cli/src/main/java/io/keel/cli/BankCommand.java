@@ -197,8 +197,10 @@ public final class BankCommand implements Callable<Integer>
             int work = 0;
             final long nowNs = System.nanoTime();
             final long intendedNs = startNs + sent * intervalNs;
-            if (intendedNs >= endNs)
+            if (intendedNs >= endNs || nowNs >= endNs)
             {
+                // the run is bounded by time: when the node takes nothing (window full, no primary), commands due
+                // after the end are not sent, rather than the loop waiting for them forever
                 break;
             }
             if (nowNs >= intendedNs)

@@ -5,6 +5,7 @@ import io.aeron.ChannelUri;
 import io.aeron.CommonContext;
 import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
+import io.aeron.Image;
 import io.aeron.Subscription;
 import io.aeron.exceptions.RegistrationException;
 import io.keel.engine.CommandCodecs;
@@ -322,7 +323,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             counters.sessionLimit.increment();
             return;
         }
-        final String channel = egressChannel(decoder.channel());
+        final String channel = egressChannel(decoder.channel(), imageSessionId);
         if (null == channel)
         {
             counters.badChannel.increment();
@@ -351,12 +352,22 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         nextHousekeepingNs = nowNs;
     }
 
-    private String egressChannel(final String requested)
+    /**
+     * The channel answers go to: UDP only, and only to the host the CONNECT came from, so an unauthenticated
+     * CONNECT cannot make the node send traffic to a third party (reflection).
+     */
+    private String egressChannel(final String requested, final int imageSessionId)
     {
         try
         {
             final ChannelUri uri = ChannelUri.parse(requested);
-            if (!CommonContext.UDP_MEDIA.equals(uri.media()) || null == uri.get(CommonContext.ENDPOINT_PARAM_NAME))
+            final String endpoint = uri.get(CommonContext.ENDPOINT_PARAM_NAME);
+            if (!CommonContext.UDP_MEDIA.equals(uri.media()) || null == endpoint)
+            {
+                return null;
+            }
+            final Image image = ingress.imageBySessionId(imageSessionId);
+            if (null == image || !host(endpoint).equals(host(image.sourceIdentity())))
             {
                 return null;
             }
@@ -367,6 +378,14 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             return null;
         }
+    }
+
+    /** Host part of "host:port" or "[v6]:port". */
+    static String host(final String hostAndPort)
+    {
+        final int colon = hostAndPort.lastIndexOf(':');
+        final String host = colon < 0 ? hostAndPort : hostAndPort.substring(0, colon);
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     private void onChallengeReply(final int imageSessionId, final long nowNs)

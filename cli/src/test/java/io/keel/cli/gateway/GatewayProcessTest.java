@@ -365,6 +365,27 @@ class GatewayProcessTest
     }
 
     @Test
+    void connectAskingForAnswersToAnotherHostIsRefusedAndCounted()
+    {
+        try (RawClient raw = new RawClient(aeron, port, 202))
+        {
+            final long before = counters().get("bad channel");
+            // a response endpoint on another address than the one the CONNECT came from: a reflection attempt
+            final String elsewhere = "aeron:udp?endpoint=127.0.0.2:" + (20_000 + (port % 1000));
+            raw.send(raw.encoder.connect(77, 1, 202, elsewhere));
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (counters().get("bad channel") <= before)
+            {
+                assertTrue(System.nanoTime() < deadlineNs, "CONNECT to another host was not refused: " + counters());
+                raw.poll();
+            }
+            // the same client connecting with its own address is served
+            raw.connect(1, "alpha-secret-1");
+            assertTrue(raw.sessionId != 0);
+        }
+    }
+
+    @Test
     void secondNodeOnATakenPortRefusesToStart() throws Exception
     {
         try (NodeProcess second = NodeProcess.startNode("node0-again", 0, members, tmp.resolve("other"), List.of()))
