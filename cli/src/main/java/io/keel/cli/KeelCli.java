@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
         DriverCommand.class,
         BankCommand.class,
         BenchCommand.class,
+        StatCommand.class,
+        ErrorsCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class KeelCli implements Runnable

@@ -73,6 +73,14 @@ public final class NodeCommand implements Callable<Integer>
         description = "member to redirect clients to, until replication elects a primary (default: this node)")
     int primary;
 
+    @Option(names = "--metrics-port", paramLabel = "P", defaultValue = "0",
+        description = "serve Prometheus metrics on http://127.0.0.1:P/metrics (default: off)")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+        description = "address the metrics endpoint binds to (default ${DEFAULT-VALUE})")
+    String metricsHost;
+
     @Override
     public Integer call()
     {
@@ -92,7 +100,9 @@ public final class NodeCommand implements Callable<Integer>
                 .driverThreading(driverThreading)
                 .credentialsFile(credentials)
                 .aeronDir(aeronDir)
-                .primaryMemberId(primary));
+                .primaryMemberId(primary)
+                .metricsPort(metricsPort)
+                .metricsHost(metricsHost));
             if (memberList.size() > 1)
             {
                 System.out.println("keel node " + id + ": replication is not in this build: running unreplicated " +

@@ -124,7 +124,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         decision = new Decision(domain.events(), streams, ctx.maxEventsPerCommand(),
             ctx.maxEventBytesPerCommand());
         window = new IdempotencyWindow(ctx.idempotencyWindow());
-        pending = new PendingResponses(ctx.maxPendingResponses());
+        pending = new PendingResponses(ctx.maxPendingResponses(), counters);
         commandDecoder = new TypeRegistry.Decoder<>(domain.commands().registry);
         eventDecoder = new TypeRegistry.Decoder<>(domain.events().registry);
         commandBytes = Bytes.allocateDirect(maxCommandLength);
@@ -595,7 +595,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
 
     private void reject(final CommandSlot slot, final Rejection rejection, final long expected, final long actual)
     {
-        increment(counters.rejected);
+        counters.onRejection(rejection);
         window.put(slot.clientId, slot.commandId, IdempotencyWindow.REJECTED, rejection, 0, 0, expected, actual, null);
         enqueue(slot, CommandResult.Status.REJECTED, rejection, expected, actual, 0, 0, false, null,
             lastRequiredPosition);
@@ -643,7 +643,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     {
         lastRequiredPosition = Math.max(lastRequiredPosition, requiredPosition);
         pending.add(slot.clientId, slot.commandId, status, rejection, expected, actual, position, eventCount,
-            duplicate, error, slot.handler, slot.future, lastRequiredPosition);
+            duplicate, error, slot.handler, slot.future, lastRequiredPosition, slot.submitNs);
     }
 
     private void deliverNow(final ResponseHandler handler, final CompletableFuture<CommandOutcome> future)
