@@ -29,6 +29,9 @@ import java.util.concurrent.locks.LockSupport;
     })
 public final class StatCommand implements Callable<Integer>
 {
+    /** A running node's sampler beats 10 times a second; older than this and something is wrong. */
+    static final long STALE_HEARTBEAT_MS = 2_000;
+
     @Parameters(index = "0", paramLabel = "DIR", description = "node directory (--dir of keel node)")
     Path dir;
 
@@ -111,7 +114,10 @@ public final class StatCommand implements Callable<Integer>
         final String state;
         if (file.writerAlive())
         {
-            state = "running, heartbeat " + (nowMs - file.heartbeatMs()) + " ms ago";
+            final long ageMs = nowMs - file.heartbeatMs();
+            state = (0 != file.closedMs() ? "stopped, process still exiting" :
+                ageMs > STALE_HEARTBEAT_MS ? "running but not sampling (stuck?)" : "running") + ", heartbeat " + ageMs +
+                " ms ago";
         }
         else if (0 != file.closedMs())
         {
