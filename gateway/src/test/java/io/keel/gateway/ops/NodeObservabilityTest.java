@@ -123,6 +123,23 @@ class NodeObservabilityTest
             assertTrue(p99 > 0 && p99 < 60 && p50 <= p99, "p50 " + p50 + " p99 " + p99);
             assertTrue(after.get("keel_gateway_responses_sent_total{node=\"0\"}") >= 205.0, after.toString());
 
+            // every metric the Grafana dashboard draws exists (replication's are a labelled placeholder)
+            final String dashboard = java.nio.file.Files.readString(Path.of("..", "docs", "grafana-keel.json"));
+            final java.util.regex.Matcher metric = java.util.regex.Pattern.compile("keel_[a-z0-9_]+").matcher(dashboard);
+            final java.util.Set<String> exported = after.keySet().stream().map(k -> k.replaceAll("\\{.*", ""))
+                .collect(Collectors.toSet());
+            int checked = 0;
+            while (metric.find())
+            {
+                final String name = metric.group();
+                if (!name.startsWith("keel_replication_") && !"keel_node".equals(name))
+                {
+                    assertTrue(exported.contains(name), "dashboard uses " + name + " which the node does not export");
+                    checked++;
+                }
+            }
+            assertTrue(checked > 20, "dashboard metrics checked: " + checked);
+
             try (ErrorFile errors = ErrorFile.openReadOnly(dir))
             {
                 final List<ErrorFile.Entry> entries = errors.entries();
