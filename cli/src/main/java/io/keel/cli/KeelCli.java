@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
         BenchCommand.class,
         StatCommand.class,
         ErrorsCommand.class,
+        HealthCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class KeelCli implements Runnable

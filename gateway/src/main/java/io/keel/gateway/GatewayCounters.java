@@ -51,6 +51,7 @@ public final class GatewayCounters implements AutoCloseable
     final AtomicCounter egressDropped;
     final AtomicCounter answersForClosedSessions;
     final AtomicCounter errors;
+    final AtomicCounter healthChecks;
 
     GatewayCounters(final Aeron aeron, final int memberId)
     {
@@ -90,6 +91,7 @@ public final class GatewayCounters implements AutoCloseable
         egressDropped = add(aeron, memberId, "egress dropped");
         answersForClosedSessions = add(aeron, memberId, "answers for closed sessions");
         errors = add(aeron, memberId, "errors");
+        healthChecks = add(aeron, memberId, "health checks");
     }
 
     private AtomicCounter add(final Aeron aeron, final int memberId, final String name)

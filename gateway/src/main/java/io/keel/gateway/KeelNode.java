@@ -411,11 +411,12 @@ public final class KeelNode implements AutoCloseable
             }
             if (null != ops)
             {
+                final Engine running = started;
                 try
                 {
-                    ops.start(started, () -> launched.primaryMemberId() == self.id() ?
+                    ops.start(running, () -> launched.primaryMemberId() == self.id() ?
                         NodeObservability.ROLE_PRIMARY : NodeObservability.ROLE_STANDBY,
-                        () -> ctx.engine.epoch(), ctx.metricsHost, ctx.metricsPort);
+                        () -> NodeObservability.epochOf(running), ctx.metricsHost, ctx.metricsPort);
                 }
                 catch (final RuntimeException ex)
                 {

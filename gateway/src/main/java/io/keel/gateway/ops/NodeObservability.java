@@ -197,6 +197,19 @@ public final class NodeObservability implements AutoCloseable
         countersFile.file().heartbeat(nowMs);
     }
 
+    /**
+     * The epoch an unreplicated engine appends in (as the engine decides it: its configured epoch, else the journal's
+     * last, at least 1). Replication replaces this with the live epoch it manages.
+     *
+     * @param engine the engine.
+     * @return its epoch.
+     */
+    public static long epochOf(final Engine engine)
+    {
+        final long configured = engine.context().epoch();
+        return Math.max(0 == configured ? 1 : configured, engine.journal().lastEpoch());
+    }
+
     /** @return the Prometheus port actually bound, or -1. */
     public int metricsPort()
     {
