@@ -431,6 +431,12 @@ public final class KeelNode implements AutoCloseable
             engine = started;
             gateway = launched;
             observability = ops;
+            LOG.info("node {} up: clients udp://{}, {} (primary {}), journal {} at position {}, fsync {}, {}{}",
+                ctx.memberId, self.clientEndpoint(), launched.isPrimary() ? "PRIMARY" : "STANDBY",
+                launched.primaryMemberId(), ctx.dir.resolve("journal"), started.journal().committedPosition(),
+                ctx.fsync, null == ops ? "no counters file" : "counters " + ctx.dir.resolve("keel-counters.dat"),
+                null == ops || ops.metricsPort() < 0 ? "" : ", metrics http://" + ctx.metricsHost + ":" +
+                    ops.metricsPort() + "/metrics");
         }
         catch (final IOException ex)
         {

@@ -58,6 +58,8 @@ public final class NodeObservability implements AutoCloseable
     private Thread sampler;
     private HTTPServer server;
     private LatencyWindow latency;
+    private long lastRole = -1;
+    private long lastEpoch = -1;
 
     private NodeObservability(final Path dir, final int nodeId)
     {
@@ -179,8 +181,20 @@ public final class NodeObservability implements AutoCloseable
     {
         final long nowMs = System.currentTimeMillis();
         engine.sampleGauges();
-        role.setRelease(roleSupplier.getAsLong());
-        epoch.setRelease(epochSupplier.getAsLong());
+        final long roleNow = roleSupplier.getAsLong();
+        final long epochNow = epochSupplier.getAsLong();
+        role.setRelease(roleNow);
+        epoch.setRelease(epochNow);
+        if (roleNow != lastRole || epochNow != lastEpoch)
+        {
+            if (-1 != lastRole)
+            {
+                LOG.info("node {}: role {} -> {}, epoch {} -> {}", nodeId, roleName(lastRole), roleName(roleNow),
+                    lastEpoch, epochNow);
+            }
+            lastRole = roleNow;
+            lastEpoch = epochNow;
+        }
         if (null != latency)
         {
             latency.sample(nowMs);
@@ -208,6 +222,11 @@ public final class NodeObservability implements AutoCloseable
     {
         final long configured = engine.context().epoch();
         return Math.max(0 == configured ? 1 : configured, engine.journal().lastEpoch());
+    }
+
+    static String roleName(final long role)
+    {
+        return ROLE_PRIMARY == role ? "PRIMARY" : ROLE_STANDBY == role ? "STANDBY" : "UNKNOWN";
     }
 
     /** @return the Prometheus port actually bound, or -1. */
