@@ -56,6 +56,14 @@ public final class NodeCommand implements Callable<Integer>
         description = "idle strategy of the engine's business-logic thread (default: as --idle)")
     String engineIdle;
 
+    @Option(names = "--metrics-port", paramLabel = "P", defaultValue = "0",
+        description = "serve Prometheus metrics on http://127.0.0.1:P/metrics (default: off)")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+        description = "address the metrics endpoint binds to (default ${DEFAULT-VALUE})")
+    String metricsHost;
+
     @Option(names = "--driver-threading", defaultValue = "invoker", paramLabel = "invoker|shared",
         description = "embedded driver: invoker runs it in the gateway thread (fewest threads, lowest latency on " +
             "small machines; default), shared gives it a thread of its own (more throughput)")
@@ -72,14 +80,6 @@ public final class NodeCommand implements Callable<Integer>
     @Option(names = "--primary", paramLabel = "ID", defaultValue = "-1",
         description = "member to redirect clients to, until replication elects a primary (default: this node)")
     int primary;
-
-    @Option(names = "--metrics-port", paramLabel = "P", defaultValue = "0",
-        description = "serve Prometheus metrics on http://127.0.0.1:P/metrics (default: off)")
-    int metricsPort;
-
-    @Option(names = "--metrics-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
-        description = "address the metrics endpoint binds to (default ${DEFAULT-VALUE})")
-    String metricsHost;
 
     @Override
     public Integer call()

@@ -357,21 +357,6 @@ public final class Engine implements AutoCloseable
         return done;
     }
 
-    /**
-     * Refresh the sampled gauges (ring depth and remaining capacity, journal committed position, fsync count and
-     * time) from any thread, e.g. a node's sampler a few times a second: the hot path never pays for them.
-     */
-    public void sampleGauges()
-    {
-        final long depth = Math.max(0, ring.getCursor() - consumed.get());
-        counters.ringDepth.setRelease(depth);
-        counters.ringRemaining.setRelease(ring.remainingCapacity());
-        counters.committedPosition.setRelease(journal.committedPosition());
-        counters.fsyncs.setRelease(journal.fsyncCount());
-        counters.fsyncNsTotal.setRelease(journal.fsyncNsTotal());
-        counters.fsyncNsMax.setRelease(journal.fsyncNsMax());
-    }
-
     /** @return counters. */
     public EngineCounters counters()
     {
@@ -406,6 +391,21 @@ public final class Engine implements AutoCloseable
     public String errorLog()
     {
         return errors.dump();
+    }
+
+    /**
+     * Refresh the sampled gauges (ring depth and remaining capacity, journal committed position, fsync count and
+     * time) from any thread, e.g. a node's sampler a few times a second: the hot path never pays for them.
+     */
+    public void sampleGauges()
+    {
+        final long depth = Math.max(0, ring.getCursor() - consumed.get());
+        counters.ringDepth.setRelease(depth);
+        counters.ringRemaining.setRelease(ring.remainingCapacity());
+        counters.committedPosition.setRelease(journal.committedPosition());
+        counters.fsyncs.setRelease(journal.fsyncCount());
+        counters.fsyncNsTotal.setRelease(journal.fsyncNsTotal());
+        counters.fsyncNsMax.setRelease(journal.fsyncNsMax());
     }
 
     /** @return true once {@link #close()} was called. */

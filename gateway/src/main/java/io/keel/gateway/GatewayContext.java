@@ -322,6 +322,23 @@ public final class GatewayContext
         return this;
     }
 
+    /** @return where the gateway allocates its counters (a node's counters file), or null for Aeron counters. */
+    public org.agrona.concurrent.status.CountersManager countersManager()
+    {
+        return countersManager;
+    }
+
+    /**
+     * @param countersManager where the gateway allocates its counters, e.g. the node's memory-mapped counters file;
+     *                        null (default): Aeron counters in the media driver's counters file.
+     * @return this.
+     */
+    public GatewayContext countersManager(final org.agrona.concurrent.status.CountersManager countersManager)
+    {
+        this.countersManager = countersManager;
+        return this;
+    }
+
     /** @return idle strategy of the gateway thread. */
     public IdleStrategy idleStrategy()
     {
@@ -378,23 +395,6 @@ public final class GatewayContext
     public GatewayContext driverInvoker(final org.agrona.concurrent.AgentInvoker driverInvoker)
     {
         this.driverInvoker = driverInvoker;
-        return this;
-    }
-
-    /** @return where the gateway allocates its counters (a node's counters file), or null for Aeron counters. */
-    public org.agrona.concurrent.status.CountersManager countersManager()
-    {
-        return countersManager;
-    }
-
-    /**
-     * @param countersManager where the gateway allocates its counters, e.g. the node's memory-mapped counters file;
-     *                        null (default): Aeron counters in the media driver's counters file.
-     * @return this.
-     */
-    public GatewayContext countersManager(final org.agrona.concurrent.status.CountersManager countersManager)
-    {
-        this.countersManager = countersManager;
         return this;
     }
 
