@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
         DriverCommand.class,
         BankCommand.class,
         BenchCommand.class,
+        StatCommand.class,
+        ErrorsCommand.class,
+        HealthCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class KeelCli implements Runnable

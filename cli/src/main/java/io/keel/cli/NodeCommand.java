@@ -58,6 +58,14 @@ public final class NodeCommand implements Callable<Integer>
         description = "idle strategy of the engine's business-logic thread (default: as --idle)")
     String engineIdle;
 
+    @Option(names = "--metrics-port", paramLabel = "P", defaultValue = "0",
+        description = "serve Prometheus metrics on http://127.0.0.1:P/metrics (default: off)")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+        description = "address the metrics endpoint binds to (default ${DEFAULT-VALUE})")
+    String metricsHost;
+
     @Option(names = "--driver-threading", defaultValue = "invoker", paramLabel = "invoker|shared",
         description = "embedded driver: invoker runs it in the gateway thread (fewest threads, lowest latency on " +
             "small machines; default), shared gives it a thread of its own (more throughput)")
@@ -125,7 +133,9 @@ public final class NodeCommand implements Callable<Integer>
                 .driverThreading(driverThreading)
                 .credentialsFile(credentials)
                 .aeronDir(aeronDir)
-                .primaryMemberId(primary));
+                .primaryMemberId(primary)
+                .metricsPort(metricsPort)
+                .metricsHost(metricsHost));
             if (memberList.size() > 1)
             {
                 System.out.println("keel node " + id + ": static primary " + primary + ": running unreplicated " +

@@ -131,7 +131,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         decision = new Decision(domain.events(), streams, ctx.maxEventsPerCommand(),
             ctx.maxEventBytesPerCommand());
         window = new IdempotencyWindow(ctx.idempotencyWindow());
-        pending = new PendingResponses(ctx.maxPendingResponses());
+        pending = new PendingResponses(ctx.maxPendingResponses(), counters);
         commandDecoder = new TypeRegistry.Decoder<>(domain.commands().registry);
         eventDecoder = new TypeRegistry.Decoder<>(domain.events().registry);
         commandBytes = Bytes.allocateDirect(maxCommandLength);
@@ -705,7 +705,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
 
     private void reject(final CommandSlot slot, final Rejection rejection, final long expected, final long actual)
     {
-        increment(counters.rejected);
+        counters.onRejection(rejection);
         final long end = journalOutcome(slot.clientId, slot.commandId, rejection.code(), expected, actual, null);
         window.put(slot.clientId, slot.commandId, IdempotencyWindow.REJECTED, rejection, end, 0, expected, actual, null);
         enqueue(slot, CommandResult.Status.REJECTED, rejection, expected, actual, 0, 0, false, null, end);
@@ -756,7 +756,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     {
         lastRequiredPosition = Math.max(lastRequiredPosition, requiredPosition);
         pending.add(slot.clientId, slot.commandId, status, rejection, expected, actual, position, eventCount,
-            duplicate, error, slot.handler, slot.future, lastRequiredPosition);
+            duplicate, error, slot.handler, slot.future, lastRequiredPosition, slot.submitNs);
     }
 
     private void deliverNow(final ResponseHandler handler, final CompletableFuture<CommandOutcome> future)

@@ -19,6 +19,7 @@ final class CommandSlot
     int length;
     long expectedStreamId;
     long expectedVersion;
+    long submitNs;
     ResponseHandler handler;
     CompletableFuture<CommandOutcome> future;
     Consumer<BusinessLogic> control;

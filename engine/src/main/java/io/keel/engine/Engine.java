@@ -67,12 +67,13 @@ public final class Engine implements AutoCloseable
     private final int maxCommandLength;
     private final int ringMask;
     private final CommandCodecs commandCodecs;
-    private final EngineCounters counters = new EngineCounters();
+    private final EngineCounters counters;
     private final EngineErrors errors;
     private final ExecutorService snapshotWriter;
     private final BusinessLogic logic;
     private final AgentRunner runner;
     private final ThreadLocal<ProducerScratch> scratch;
+    private final boolean recordLatency;
     private volatile boolean closed;
     private boolean resourcesClosed;
 
@@ -82,7 +83,9 @@ public final class Engine implements AutoCloseable
         this.maxCommandLength = ctx.maxCommandLengthBytes();
         this.ringMask = ctx.ringSize() - 1;
         this.commandCodecs = ctx.domain().commands();
-        this.errors = new EngineErrors(counters, ctx.errorHandler());
+        this.counters = new EngineCounters(ctx.countersManager(), ctx.recordLatency());
+        this.recordLatency = ctx.recordLatency();
+        this.errors = new EngineErrors(counters, ctx.errorHandler(), ctx.errorLog());
         this.scratch = ThreadLocal.withInitial(() -> new ProducerScratch(maxCommandLength));
 
         journal = Journal.open(ctx.journalContext());
@@ -487,6 +490,21 @@ public final class Engine implements AutoCloseable
         return errors.dump();
     }
 
+    /**
+     * Refresh the sampled gauges (ring depth and remaining capacity, journal committed position, fsync count and
+     * time) from any thread, e.g. a node's sampler a few times a second: the hot path never pays for them.
+     */
+    public void sampleGauges()
+    {
+        final long depth = Math.max(0, ring.getCursor() - consumed.get());
+        counters.ringDepth.setRelease(depth);
+        counters.ringRemaining.setRelease(ring.remainingCapacity());
+        counters.committedPosition.setRelease(journal.committedPosition());
+        counters.fsyncs.setRelease(journal.fsyncCount());
+        counters.fsyncNsTotal.setRelease(journal.fsyncNsTotal());
+        counters.fsyncNsMax.setRelease(journal.fsyncNsMax());
+    }
+
     /** @return true once {@link #close()} was called. */
     public boolean isClosed()
     {
@@ -595,6 +613,7 @@ public final class Engine implements AutoCloseable
         slot.handler = handler;
         slot.future = future;
         slot.control = null;
+        slot.submitNs = recordLatency ? System.nanoTime() : 0;
         ring.publish(sequence);
     }
 

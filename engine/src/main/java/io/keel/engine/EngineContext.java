@@ -61,6 +61,9 @@ public final class EngineContext
     private int maxBatchSize = Integer.getInteger(MAX_BATCH_PROP, 0);
     private int maxPendingResponses = Integer.getInteger(MAX_PENDING_RESPONSES_PROP, 0);
     private int idempotencyWindow = Integer.getInteger(IDEMPOTENCY_WINDOW_PROP, IDEMPOTENCY_WINDOW_DEFAULT);
+    private org.agrona.concurrent.status.CountersManager countersManager;
+    private org.agrona.concurrent.errors.DistinctErrorLog errorLog;
+    private boolean recordLatency;
     private int maxCommandLengthBytes = Integer.getInteger(MAX_COMMAND_LENGTH_PROP, MAX_COMMAND_LENGTH_DEFAULT);
     private int maxEventsPerCommand = Integer.getInteger(MAX_EVENTS_PER_COMMAND_PROP, MAX_EVENTS_PER_COMMAND_DEFAULT);
     private int maxEventBytesPerCommand =
@@ -469,6 +472,58 @@ public final class EngineContext
     public EngineContext snapshotOnClose(final boolean snapshotOnClose)
     {
         this.snapshotOnClose = snapshotOnClose;
+        return this;
+    }
+
+    /** @return where the engine allocates its counters (a node's counters file), or null for a private buffer. */
+    public org.agrona.concurrent.status.CountersManager countersManager()
+    {
+        return countersManager;
+    }
+
+    /**
+     * @param countersManager where the engine allocates its counters, e.g. a node's memory-mapped counters file so
+     *                        they can be read from outside the process; null (default) keeps them private.
+     * @return this.
+     */
+    public EngineContext countersManager(final org.agrona.concurrent.status.CountersManager countersManager)
+    {
+        this.countersManager = countersManager;
+        return this;
+    }
+
+    /** @return where distinct errors are logged, or null for a private in-memory log. */
+    public org.agrona.concurrent.errors.DistinctErrorLog errorLog()
+    {
+        return errorLog;
+    }
+
+    /**
+     * @param errorLog where the engine records distinct errors, e.g. over a node's memory-mapped error file so they
+     *                 can be read after a crash; null (default) keeps a private in-memory log.
+     * @return this.
+     */
+    public EngineContext errorLog(final org.agrona.concurrent.errors.DistinctErrorLog errorLog)
+    {
+        this.errorLog = errorLog;
+        return this;
+    }
+
+    /** @return true when the engine keeps a histogram of command latency. */
+    public boolean recordLatency()
+    {
+        return recordLatency;
+    }
+
+    /**
+     * @param recordLatency keep an HdrHistogram of command latency (ring publish to answer release), read with
+     *                      {@link EngineCounters#latencyInterval}; costs one clock read per command and one per
+     *                      released batch, allocates nothing. Default false.
+     * @return this.
+     */
+    public EngineContext recordLatency(final boolean recordLatency)
+    {
+        this.recordLatency = recordLatency;
         return this;
     }
 

@@ -23,14 +23,23 @@ final class EngineErrors implements ErrorHandler
     private static final int LOG_BUFFER_BYTES = 1024 * 1024;
     private static final int MAX_DISTINCT_LOGGED = 10_000;
 
-    private final UnsafeBuffer logBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(LOG_BUFFER_BYTES));
-    private final DistinctErrorLog distinctLog = new DistinctErrorLog(logBuffer, SystemEpochClock.INSTANCE);
+    private final DistinctErrorLog distinctLog;
     private final Set<String> seen = ConcurrentHashMap.newKeySet();
     private final EngineCounters counters;
     private final ErrorHandler delegate;
 
     EngineErrors(final EngineCounters counters, final ErrorHandler delegate)
     {
+        this(counters, delegate, null);
+    }
+
+    /**
+     * @param errorLog a shared log (e.g. over a node's memory-mapped error file), or null for a private one.
+     */
+    EngineErrors(final EngineCounters counters, final ErrorHandler delegate, final DistinctErrorLog errorLog)
+    {
+        this.distinctLog = null != errorLog ? errorLog :
+            new DistinctErrorLog(new UnsafeBuffer(ByteBuffer.allocateDirect(LOG_BUFFER_BYTES)), SystemEpochClock.INSTANCE);
         this.counters = counters;
         this.delegate = delegate;
     }
@@ -44,7 +53,10 @@ final class EngineErrors implements ErrorHandler
     void record(final Throwable throwable)
     {
         counters.errors.incrementAndGet();
-        distinctLog.record(throwable);
+        if (!distinctLog.record(throwable))
+        {
+            LOG.warn("distinct error log is full: {} not recorded there", throwable.toString());
+        }
         final StackTraceElement[] trace = throwable.getStackTrace();
         final String key = throwable.getClass().getName() + ": " + throwable.getMessage() + " @ " +
             (trace.length > 0 ? trace[0] : "?");
@@ -71,7 +83,7 @@ final class EngineErrors implements ErrorHandler
     String dump()
     {
         final StringBuilder text = new StringBuilder();
-        ErrorLogReader.read(logBuffer, (count, first, last, error) ->
+        ErrorLogReader.read(distinctLog.buffer(), (count, first, last, error) ->
             text.append(count).append(" x ").append(error).append('\n'));
         return text.toString();
     }

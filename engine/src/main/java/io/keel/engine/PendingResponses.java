@@ -22,12 +22,25 @@ final class PendingResponses
     private final ResponseHandler[] handlers;
     private final Object[] futures;
     private final long[] requiredPositions;
+    private final long[] submitNs;
+    private final EngineCounters counters;
     private long head;
     private long tail;
 
     PendingResponses(final int capacity)
     {
+        this(capacity, null);
+    }
+
+    /**
+     * @param capacity most answers waiting.
+     * @param counters where delivered answers' latency is recorded (when it records latency), or null.
+     */
+    PendingResponses(final int capacity, final EngineCounters counters)
+    {
         this.capacity = capacity;
+        this.counters = null != counters && counters.recordsLatency() ? counters : null;
+        submitNs = new long[capacity];
         clientIds = new long[capacity];
         commandIds = new long[capacity];
         statuses = new CommandResult.Status[capacity];
@@ -68,6 +81,29 @@ final class PendingResponses
         final CompletableFuture<CommandOutcome> future,
         final long requiredPosition)
     {
+        add(clientId, commandId, status, rejection, expectedVersion, actualVersion, position, eventCount, duplicate,
+            error, handler, future, requiredPosition, 0);
+    }
+
+    /**
+     * @param submitNs when the command entered the ring ({@link System#nanoTime()}), or 0 when not measured.
+     */
+    void add(
+        final long clientId,
+        final long commandId,
+        final CommandResult.Status status,
+        final Rejection rejection,
+        final long expectedVersion,
+        final long actualVersion,
+        final long position,
+        final int eventCount,
+        final boolean duplicate,
+        final String error,
+        final ResponseHandler handler,
+        final CompletableFuture<CommandOutcome> future,
+        final long requiredPosition,
+        final long submitNs)
+    {
         if (size() == capacity)
         {
             throw new IllegalStateException("pending responses exceed maxPendingResponses = " + capacity);
@@ -88,6 +124,7 @@ final class PendingResponses
         handlers[i] = handler;
         futures[i] = future;
         requiredPositions[i] = requiredPosition;
+        this.submitNs[i] = submitNs;
         tail++;
     }
 
@@ -99,12 +136,21 @@ final class PendingResponses
     int release(final long releasePosition, final CommandResult result, final EngineErrors errors)
     {
         int count = 0;
+        long nowNs = 0;
         while (head < tail)
         {
             final int i = (int)(head % capacity);
             if (requiredPositions[i] > releasePosition)
             {
                 break;
+            }
+            if (null != counters && 0 != submitNs[i])
+            {
+                if (0 == nowNs)
+                {
+                    nowNs = System.nanoTime(); // one clock read per released batch
+                }
+                counters.recordLatency(nowNs - submitNs[i]);
             }
             deliver(i, result, errors, null);
             head++;

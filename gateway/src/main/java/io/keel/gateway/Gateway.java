@@ -5,6 +5,8 @@ import io.keel.engine.Engine;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -20,6 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Gateway implements AutoCloseable
 {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
     private static final long STOP_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
 
     private final GatewayContext ctx;
@@ -47,10 +50,10 @@ public final class Gateway implements AutoCloseable
             }
             else
             {
-                ex.printStackTrace();
+                LOG.error("gateway error", ex);
             }
         };
-        this.counters = new GatewayCounters(aeron, ctx.memberId());
+        this.counters = new GatewayCounters(aeron, ctx.countersManager(), ctx.memberId());
         try
         {
             this.agent = new GatewayAgent(ctx, this, engine, aeron, counters, errorHandler);

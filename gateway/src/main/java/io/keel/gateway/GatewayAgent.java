@@ -237,6 +237,9 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
                 case Protocol.QUERY:
                     onQuery(imageSessionId, nowNs);
                     break;
+                case Protocol.HEALTH:
+                    onConnect(imageSessionId, nowNs); // same layout; decide() answers and closes
+                    break;
                 default:
                     counters.unknownType.increment();
                     final Session session = sessionOf(decoder.sessionId(), imageSessionId);
@@ -347,6 +350,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         while (0 == sessionId || sessions.containsKey(sessionId));
         final Session session = new Session(sessionId, decoder.clientId(), decoder.correlationId(), imageSessionId,
             registrationId, nowNs, new SessionAnswers(sessionId, answers, answersLost));
+        session.healthOnly = Protocol.HEALTH == decoder.type();
         sessions.put(sessionId, session);
         pendingSessions++;
         nextHousekeepingNs = nowNs;
@@ -728,6 +732,11 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
 
     private void decide(final Session session, final long nowNs)
     {
+        if (session.healthOnly)
+        {
+            answerHealth(session, nowNs);
+            return;
+        }
         if (!gateway.isPrimary())
         {
             final Member primary = ctx.member(gateway.primaryMemberId());
@@ -792,6 +801,19 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         send(session, encoder.wrap(egressBuffer, 0).error(Protocol.REJECTED_CONNECT, session.id,
             session.correlationId, code, detail));
         closeQuietly(session, code, nowNs);
+    }
+
+    private void answerHealth(final Session session, final long nowNs)
+    {
+        counters.healthChecks.increment();
+        final io.keel.journal.Journal journal = engine.journal();
+        final int primary = gateway.primaryMemberId();
+        send(session, encoder.wrap(egressBuffer, 0).healthResult(session.correlationId, ctx.memberId(),
+            gateway.isPrimary() ? Protocol.ROLE_PRIMARY : Protocol.ROLE_STANDBY,
+            io.keel.gateway.ops.NodeObservability.epochOf(engine), journal.committedPosition(),
+            journal.durablePosition(), null == ctx.member(primary) ? -1 : primary,
+            null != engine.failure() ? Protocol.HEALTH_FLAG_ENGINE_FAILED : 0));
+        closeQuietly(session, ErrorCode.CLIENT_CLOSED, nowNs);
     }
 
     private void closeQuietly(final Session session, final ErrorCode reason, final long nowNs)

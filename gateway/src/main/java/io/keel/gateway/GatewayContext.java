@@ -57,6 +57,7 @@ public final class GatewayContext
     private int maxSessions = Integer.getInteger(MAX_SESSIONS_PROP, MAX_SESSIONS_DEFAULT);
     private int maxInFlightPerSession = Integer.getInteger(MAX_IN_FLIGHT_PROP, MAX_IN_FLIGHT_DEFAULT);
     private int maxTotalInFlight;
+    private org.agrona.concurrent.status.CountersManager countersManager;
     private int maxMessageLengthBytes = Integer.getInteger(MAX_MESSAGE_LENGTH_PROP, MAX_MESSAGE_LENGTH_DEFAULT);
     private long sessionTimeoutNs =
         TimeUnit.MILLISECONDS.toNanos(Long.getLong(SESSION_TIMEOUT_MS_PROP, SESSION_TIMEOUT_MS_DEFAULT));
@@ -319,6 +320,23 @@ public final class GatewayContext
     public GatewayContext egressTermLengthBytes(final int egressTermLengthBytes)
     {
         this.egressTermLengthBytes = egressTermLengthBytes;
+        return this;
+    }
+
+    /** @return where the gateway allocates its counters (a node's counters file), or null for Aeron counters. */
+    public org.agrona.concurrent.status.CountersManager countersManager()
+    {
+        return countersManager;
+    }
+
+    /**
+     * @param countersManager where the gateway allocates its counters, e.g. the node's memory-mapped counters file;
+     *                        null (default): Aeron counters in the media driver's counters file.
+     * @return this.
+     */
+    public GatewayContext countersManager(final org.agrona.concurrent.status.CountersManager countersManager)
+    {
+        this.countersManager = countersManager;
         return this;
     }
 

@@ -1,27 +1,30 @@
 package io.keel.gateway;
 
 import io.aeron.Aeron;
-import io.aeron.Counter;
+import io.keel.engine.CounterTypes;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the gateway is doing, as Aeron counters in the media driver's counters file: readable from outside the
- * process (e.g. with {@link #read(CountersReader, int)} or Aeron's AeronStat) while the node runs. Every refused
- * input increments exactly one counter. Written by the gateway thread only.
+ * What the gateway is doing, as counters readable from outside the process: in the node's counters file when the
+ * node has one ({@link GatewayContext#countersManager}; {@code keel stat}, also after the node died), else as Aeron
+ * counters in the media driver's counters file (e.g. {@link #read(CountersReader, int)} or Aeron's AeronStat) while
+ * the node runs. Every refused input increments exactly one counter. Written by the gateway thread only.
  */
 public final class GatewayCounters implements AutoCloseable
 {
     /** Aeron counter type id of Keel gateway counters. */
-    public static final int TYPE_ID = 4101;
+    public static final int TYPE_ID = CounterTypes.GATEWAY;
     /** Label prefix: {@code keel-gateway <member>: <name>}. */
     public static final String LABEL_PREFIX = "keel-gateway ";
 
-    private final List<Counter> all = new ArrayList<>();
+    private final CountersManager manager;
+    private final List<AtomicCounter> all = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
     final AtomicCounter sessionsOpened;
     final AtomicCounter sessionsClosed;
@@ -49,9 +52,21 @@ public final class GatewayCounters implements AutoCloseable
     final AtomicCounter egressDropped;
     final AtomicCounter answersForClosedSessions;
     final AtomicCounter errors;
+    final AtomicCounter healthChecks;
 
     GatewayCounters(final Aeron aeron, final int memberId)
     {
+        this(aeron, null, memberId);
+    }
+
+    /**
+     * @param aeron    client whose driver holds the counters when there is no manager.
+     * @param manager  the node's counters (file), or null.
+     * @param memberId member.
+     */
+    GatewayCounters(final Aeron aeron, final CountersManager manager, final int memberId)
+    {
+        this.manager = manager;
         sessionsOpened = add(aeron, memberId, "sessions opened");
         sessionsClosed = add(aeron, memberId, "sessions closed");
         sessionsTimedOut = add(aeron, memberId, "sessions timed out");
@@ -78,11 +93,15 @@ public final class GatewayCounters implements AutoCloseable
         egressDropped = add(aeron, memberId, "egress dropped");
         answersForClosedSessions = add(aeron, memberId, "answers for closed sessions");
         errors = add(aeron, memberId, "errors");
+        healthChecks = add(aeron, memberId, "health checks");
     }
 
-    private Counter add(final Aeron aeron, final int memberId, final String name)
+    private AtomicCounter add(final Aeron aeron, final int memberId, final String name)
     {
-        final Counter counter = aeron.addCounter(TYPE_ID, LABEL_PREFIX + memberId + ": " + name);
+        final String label = LABEL_PREFIX + memberId + ": " + name;
+        final AtomicCounter counter = null == manager ? aeron.addCounter(TYPE_ID, label) :
+            CounterTypes.newCounter(manager, TYPE_ID,
+                name.endsWith(" active") ? CounterTypes.KIND_GAUGE : CounterTypes.KIND_COUNTER, label);
         all.add(counter);
         names.add(name);
         return counter;
@@ -115,7 +134,7 @@ public final class GatewayCounters implements AutoCloseable
         final StringBuilder text = new StringBuilder();
         for (int i = 0; i < all.size(); i++)
         {
-            final Counter counter = all.get(i);
+            final AtomicCounter counter = all.get(i);
             final long value = counter.isClosed() ? 0 : counter.get();
             if (value != 0)
             {
@@ -128,6 +147,10 @@ public final class GatewayCounters implements AutoCloseable
     @Override
     public void close()
     {
+        if (null != manager)
+        {
+            return; // in the node's counters file they stay readable after the gateway stopped
+        }
         all.forEach(CloseHelper::quietClose);
     }
 }

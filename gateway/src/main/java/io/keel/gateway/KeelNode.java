@@ -7,9 +7,13 @@ import io.aeron.exceptions.RegistrationException;
 import io.keel.engine.Domain;
 import io.keel.engine.Engine;
 import io.keel.engine.EngineContext;
+import io.keel.gateway.ops.NodeObservability;
 import io.keel.journal.DurabilityPolicy;
 import io.keel.journal.JournalContext;
 import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.io.IOException;
@@ -48,6 +52,8 @@ public final class KeelNode implements AutoCloseable
         public static final String ENGINE_IDLE_PROP = "keel.node.engine.idle";
         /** How the embedded media driver runs: invoker (default) or shared. */
         public static final String DRIVER_THREADING_PROP = "keel.node.driver.threading";
+        /** Set to false to run a node without its counters and error files. */
+        public static final String COUNTERS_FILE_PROP = "keel.node.counters.file";
 
         private List<Member> members;
         private int memberId;
@@ -64,6 +70,41 @@ public final class KeelNode implements AutoCloseable
         private final GatewayContext gateway = new GatewayContext();
         private final EngineContext engine = new EngineContext();
         private Credentials credentials;
+        private boolean countersFile = !"false".equals(System.getProperty(COUNTERS_FILE_PROP));
+        private String metricsHost = "127.0.0.1";
+        private int metricsPort;
+
+        /**
+         * @param countersFile keep counters ({@code DIR/keel-counters.dat}), the distinct error log
+         *                     ({@code DIR/keel-errors.dat}) and a command latency histogram readable from outside
+         *                     the process (default true; property {@value #COUNTERS_FILE_PROP}).
+         * @return this.
+         */
+        public Context countersFile(final boolean countersFile)
+        {
+            this.countersFile = countersFile;
+            return this;
+        }
+
+        /**
+         * @param metricsPort serve Prometheus metrics on this port (0 = none, the default); needs the counters file.
+         * @return this.
+         */
+        public Context metricsPort(final int metricsPort)
+        {
+            this.metricsPort = metricsPort;
+            return this;
+        }
+
+        /**
+         * @param metricsHost address the Prometheus endpoint binds to (default 127.0.0.1).
+         * @return this.
+         */
+        public Context metricsHost(final String metricsHost)
+        {
+            this.metricsHost = metricsHost;
+            return this;
+        }
 
         /**
          * @return this, checked.
@@ -101,6 +142,11 @@ public final class KeelNode implements AutoCloseable
             {
                 throw new IllegalArgumentException("--driver-threading '" + driverThreading +
                     "': expected invoker or shared");
+            }
+            if (metricsPort < 0 || metricsPort > 65535 || (metricsPort > 0 && !countersFile))
+            {
+                throw new IllegalArgumentException("--metrics-port " + metricsPort + ": expected 1..65535, with the " +
+                    "counters file on");
             }
             if (primaryMemberId >= 0 && members.stream().noneMatch(m -> m.id() == primaryMemberId))
             {
@@ -291,7 +337,9 @@ public final class KeelNode implements AutoCloseable
         }
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(KeelNode.class);
     private final Context ctx;
+    private final NodeObservability observability;
     private final MediaDriver driver;
     private final Aeron aeron;
     private final Engine engine;
@@ -309,6 +357,7 @@ public final class KeelNode implements AutoCloseable
         MediaDriver mediaDriver = null;
         Aeron client = null;
         Engine started = null;
+        NodeObservability ops = null;
         try
         {
             if (null == ctx.aeronDir)
@@ -327,6 +376,18 @@ public final class KeelNode implements AutoCloseable
             }
             client = Aeron.connect(clientContext(aeronDirectoryName, invoker ? mediaDriver : null));
             Files.createDirectories(ctx.dir);
+            if (ctx.countersFile)
+            {
+                ops = NodeObservability.open(ctx.dir, ctx.memberId);
+                ctx.engine.countersManager(ops.countersManager()).errorLog(ops.errorLog()).recordLatency(true);
+                final ErrorHandler recorder = ops.errorHandler("gateway");
+                final ErrorHandler user = ctx.gateway.errorHandler();
+                ctx.gateway.countersManager(ops.countersManager()).errorHandler(null == user ? recorder : ex ->
+                {
+                    recorder.onError(ex);
+                    user.onError(ex);
+                });
+            }
             started = Engine.launch(ctx.engine
                 .domain(ctx.domain)
                 .idleStrategyName(Context.engineIdleName(ctx.engineIdle))
@@ -348,19 +409,43 @@ public final class KeelNode implements AutoCloseable
             {
                 launched.primaryMemberId(ctx.primaryMemberId);
             }
+            if (null != ops)
+            {
+                final Engine running = started;
+                try
+                {
+                    ops.start(running, () -> launched.primaryMemberId() == self.id() ?
+                        NodeObservability.ROLE_PRIMARY : NodeObservability.ROLE_STANDBY,
+                        () -> NodeObservability.epochOf(running), ctx.metricsHost, ctx.metricsPort);
+                }
+                catch (final RuntimeException ex)
+                {
+                    launched.stopIngress();
+                    CloseHelper.quietClose(started);
+                    launched.close();
+                    throw ex;
+                }
+            }
             driver = mediaDriver;
             aeron = client;
             engine = started;
             gateway = launched;
+            observability = ops;
+            LOG.info("node {} up: clients udp://{}, {} (primary {}), journal {} at position {}, fsync {}, {}{}",
+                ctx.memberId, self.clientEndpoint(), launched.isPrimary() ? "PRIMARY" : "STANDBY",
+                launched.primaryMemberId(), ctx.dir.resolve("journal"), started.journal().committedPosition(),
+                ctx.fsync, null == ops ? "no counters file" : "counters " + ctx.dir.resolve("keel-counters.dat"),
+                null == ops || ops.metricsPort() < 0 ? "" : ", metrics http://" + ctx.metricsHost + ":" +
+                    ops.metricsPort() + "/metrics");
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(started, client, mediaDriver);
+            CloseHelper.quietCloseAll(started, client, mediaDriver, ops);
             throw new IllegalStateException("cannot create node directory " + ctx.dir + ": " + ex, ex);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(started, client, mediaDriver);
+            CloseHelper.quietCloseAll(started, client, mediaDriver, ops);
             throw ex;
         }
     }
@@ -442,6 +527,12 @@ public final class KeelNode implements AutoCloseable
             throw new IllegalStateException("client port " + self.clientPort() + " on " + self.host() +
                 " is not free (" + ex.getMessage() + "): is another node running?");
         }
+    }
+
+    /** @return counters/error files, sampler and metrics endpoint, or null when the node runs without them. */
+    public NodeObservability observability()
+    {
+        return observability;
     }
 
     /** @return the engine. */
@@ -531,6 +622,7 @@ public final class KeelNode implements AutoCloseable
             }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
-        CloseHelper.quietCloseAll(aeron, driver);
+        CloseHelper.quietCloseAll(aeron, driver, observability);
+        LOG.info("node {} stopped", ctx.memberId);
     }
 }

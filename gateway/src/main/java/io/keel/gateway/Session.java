@@ -29,6 +29,8 @@ final class Session
     ExclusivePublication publication;
     Credentials.Principal principal;
     byte[] nonce;
+    /** Opened by HEALTH: answered with one HEALTH_RESULT, then closed. */
+    boolean healthOnly;
     long lastIngressNs;
     long closedNs;
     ErrorCode closeReason;

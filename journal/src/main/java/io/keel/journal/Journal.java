@@ -52,6 +52,10 @@ public final class Journal implements AutoCloseable
     private volatile Segment[] segments;
     private volatile long committedPosition;
     private volatile long durablePosition;
+    // fsync statistics: written by the appending thread only (ordered writes), read from any thread
+    private final java.util.concurrent.atomic.AtomicLong fsyncCount = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong fsyncNsTotal = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong fsyncNsMax = new java.util.concurrent.atomic.AtomicLong();
     private long lastEpoch;
     private long lastTimestampNs;
     private boolean closed;
@@ -313,6 +317,34 @@ public final class Journal implements AutoCloseable
     void publishCommitted(final long position)
     {
         committedPosition = position;
+    }
+
+    void onFsync(final long durationNs)
+    {
+        fsyncCount.lazySet(fsyncCount.get() + 1);
+        fsyncNsTotal.lazySet(fsyncNsTotal.get() + durationNs);
+        if (durationNs > fsyncNsMax.get())
+        {
+            fsyncNsMax.lazySet(durationNs);
+        }
+    }
+
+    /** @return fsyncs of the journal's segment files since it was opened. Safe from any thread. */
+    public long fsyncCount()
+    {
+        return fsyncCount.get();
+    }
+
+    /** @return time spent in those fsyncs, ns. Safe from any thread. */
+    public long fsyncNsTotal()
+    {
+        return fsyncNsTotal.get();
+    }
+
+    /** @return the longest of those fsyncs, ns. Safe from any thread. */
+    public long fsyncNsMax()
+    {
+        return fsyncNsMax.get();
     }
 
     void publishDurable(final long position)

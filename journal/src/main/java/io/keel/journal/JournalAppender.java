@@ -405,7 +405,9 @@ public final class JournalAppender
         {
             try
             {
+                final long startNs = System.nanoTime();
                 channel.force(false);
+                journal.onFsync(System.nanoTime() - startNs);
             }
             catch (final IOException ex)
             {
@@ -508,7 +510,9 @@ public final class JournalAppender
         {
             if (unsynced && DurabilityPolicy.NONE != durability)
             {
+                final long startNs = System.nanoTime();
                 channel.force(false);
+                journal.onFsync(System.nanoTime() - startNs);
                 unsynced = false;
             }
         }

@@ -4,8 +4,9 @@ import io.keel.engine.Command;
 import io.keel.engine.CommandResult;
 import io.keel.engine.Engine;
 import io.keel.engine.ResponseHandler;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static io.keel.examples.ledger.LedgerTestSupport.awaitCondition;
 import static io.keel.examples.ledger.LedgerTestSupport.context;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,10 +42,16 @@ class LedgerAllocationTest
         answered.lazySet(answered.get() + 1);
     };
 
-    @Test
-    void rejectedAndRetriedCommandsAllocateNothingOnTheBusinessThread()
+    @ParameterizedTest(name = "counters in a shared manager and latency histogram: {0}")
+    @ValueSource(booleans = {false, true})
+    void rejectedAndRetriedCommandsAllocateNothingOnTheBusinessThread(final boolean observed)
     {
-        try (Engine engine = Engine.launch(context(dir).ringSize(4096).idempotencyWindow(1 << 12)))
+        final org.agrona.concurrent.status.CountersManager counters = !observed ? null :
+            new org.agrona.concurrent.status.CountersManager(
+                new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(64 * 1024)),
+                new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(16 * 1024)));
+        try (Engine engine = Engine.launch(context(dir).ringSize(4096).idempotencyWindow(1 << 12)
+            .countersManager(counters).recordLatency(observed)))
         {
             final com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
@@ -78,6 +86,11 @@ class LedgerAllocationTest
             awaitAnswers(commandId + COMMANDS);
             final long rejectedAndRetried = threads.getThreadAllocatedBytes(businessThreadId) - before;
             assertEquals(2L * COMMANDS, rejected.get() - rejectedBefore);
+            if (observed)
+            {
+                assertTrue(engine.counters().latencyInterval(null).getTotalCount() >= 2L * COMMANDS,
+                    "latency recorded for every answer");
+            }
             assertTrue(commandId > first);
 
             final long beforeAccepted = threads.getThreadAllocatedBytes(businessThreadId);

@@ -81,6 +81,10 @@ public final class MessageDecoder
                 return fixed(QUERY_LENGTH);
             case QUERY_RESULT:
                 return variable(QUERY_RESULT_STATE_LENGTH_OFFSET, QUERY_RESULT_STATE_OFFSET, MAX_MESSAGE_LENGTH_LIMIT);
+            case HEALTH:
+                return variable(CONNECT_CHANNEL_LENGTH_OFFSET, CONNECT_CHANNEL_OFFSET, MAX_CHANNEL_LENGTH);
+            case HEALTH_RESULT:
+                return fixed(HEALTH_RESULT_LENGTH);
             default:
                 return ErrorCode.UNKNOWN_TYPE;
         }
@@ -103,6 +107,18 @@ public final class MessageDecoder
             return ErrorCode.MALFORMED;
         }
         return ErrorCode.OK;
+    }
+
+    /** @return HEALTH_RESULT field at the offset (int). */
+    public int healthInt(final int fieldOffset)
+    {
+        return buffer.getInt(offset + fieldOffset);
+    }
+
+    /** @return HEALTH_RESULT field at the offset (long). */
+    public long healthLong(final int fieldOffset)
+    {
+        return buffer.getLong(offset + fieldOffset);
     }
 
     /** @return the buffer wrapped. */

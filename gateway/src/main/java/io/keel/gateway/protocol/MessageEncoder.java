@@ -242,8 +242,47 @@ public final class MessageEncoder
     }
 
     /**
+     * @param correlationId     echoed in the HEALTH_RESULT.
+     * @param responseStreamId  stream of the answer.
+     * @param responseChannel   channel of the answer, e.g. {@code aeron:udp?endpoint=127.0.0.1:40123}.
+     * @return length written.
+     */
+    public int health(final long correlationId, final int responseStreamId, final String responseChannel)
+    {
+        final int length = connect(correlationId, 0, responseStreamId, responseChannel);
+        buffer.putShort(offset + TYPE_OFFSET, (short)HEALTH);
+        return length;
+    }
+
+    /**
+     * @param correlationId     of the HEALTH.
+     * @param memberId          answering member.
+     * @param role              {@link Protocol#ROLE_PRIMARY} or {@link Protocol#ROLE_STANDBY}.
+     * @param epoch             current epoch.
+     * @param committedPosition journal position written.
+     * @param durablePosition   journal position durable.
+     * @param primaryMemberId   the primary it knows, or -1.
+     * @param flags             {@link Protocol#HEALTH_FLAG_ENGINE_FAILED}.
+     * @return length written.
+     */
+    public int healthResult(final long correlationId, final int memberId, final int role, final long epoch,
+        final long committedPosition, final long durablePosition, final int primaryMemberId, final int flags)
+    {
+        buffer.putLong(offset + CORRELATION_ID_OFFSET, correlationId);
+        buffer.putInt(offset + HEALTH_RESULT_MEMBER_ID_OFFSET, memberId);
+        buffer.putInt(offset + HEALTH_RESULT_ROLE_OFFSET, role);
+        buffer.putLong(offset + HEALTH_RESULT_EPOCH_OFFSET, epoch);
+        buffer.putLong(offset + HEALTH_RESULT_COMMITTED_OFFSET, committedPosition);
+        buffer.putLong(offset + HEALTH_RESULT_DURABLE_OFFSET, durablePosition);
+        buffer.putInt(offset + HEALTH_RESULT_PRIMARY_OFFSET, primaryMemberId);
+        buffer.putInt(offset + HEALTH_RESULT_FLAGS_OFFSET, flags);
+        header(HEALTH_RESULT_LENGTH, HEALTH_RESULT, 0);
+        return HEALTH_RESULT_LENGTH;
+    }
+
+    /**
      * @param sessionId session.
-     * @param code      why it closes.
+     * @param code      why.
      * @return length written.
      */
     public int close(final long sessionId, final ErrorCode code)

@@ -29,6 +29,10 @@ package io.keel.gateway.protocol;
  * CLOSE            16 int code, 20 int reserved
  * QUERY            16 correlationId, 24 streamId
  * QUERY_RESULT     16 correlationId, 24 streamId, 32 int found, 36 int stateLength, 40 state
+ * HEALTH           as CONNECT (clientId ignored): a one-shot, unauthenticated health question, answered by any member
+ *                  (primary or not) with one HEALTH_RESULT on the given channel; no session is opened
+ * HEALTH_RESULT    16 correlationId, 24 int memberId, 28 int role, 32 epoch, 40 committedPosition,
+ *                  48 durablePosition, 56 int primaryMemberId (-1 none known), 60 int flags
  * </pre>
  * A node answers a valid message it cannot act on with ERROR (to the session, when there is one) and counts it;
  * a message without a session to answer is only counted.
@@ -75,8 +79,12 @@ public final class Protocol
     public static final int QUERY = 12;
     /** Node to client: the state read. */
     public static final int QUERY_RESULT = 13;
+    /** Client to node: how are you (role, epoch, positions)? Needs no session or credentials. */
+    public static final int HEALTH = 14;
+    /** Node to client: the answer to HEALTH. */
+    public static final int HEALTH_RESULT = 15;
     /** Highest message type. */
-    public static final int MAX_TYPE = QUERY_RESULT;
+    public static final int MAX_TYPE = HEALTH_RESULT;
 
     /** Correlation id offset in connect-phase messages, ERROR, REDIRECT and QUERY*. */
     public static final int CORRELATION_ID_OFFSET = 16;
@@ -156,13 +164,28 @@ public final class Protocol
     public static final int QUERY_RESULT_STATE_LENGTH_OFFSET = 36;
     public static final int QUERY_RESULT_STATE_OFFSET = 40;
 
+    public static final int HEALTH_RESULT_MEMBER_ID_OFFSET = 24;
+    public static final int HEALTH_RESULT_ROLE_OFFSET = 28;
+    public static final int HEALTH_RESULT_EPOCH_OFFSET = 32;
+    public static final int HEALTH_RESULT_COMMITTED_OFFSET = 40;
+    public static final int HEALTH_RESULT_DURABLE_OFFSET = 48;
+    public static final int HEALTH_RESULT_PRIMARY_OFFSET = 56;
+    public static final int HEALTH_RESULT_FLAGS_OFFSET = 60;
+    public static final int HEALTH_RESULT_LENGTH = 64;
+    /** HEALTH_RESULT role: takes commands. */
+    public static final int ROLE_PRIMARY = 1;
+    /** HEALTH_RESULT role: follows or redirects clients to the primary. */
+    public static final int ROLE_STANDBY = 2;
+    /** HEALTH_RESULT flag: the engine stopped (failure); the node takes no more commands. */
+    public static final int HEALTH_FLAG_ENGINE_FAILED = 1;
+
     /** Largest message either side accepts unless configured lower; larger ones are refused as TOO_LARGE. */
     public static final int MAX_MESSAGE_LENGTH_LIMIT = 64 * 1024;
 
     private static final String[] NAMES =
     {
         "NONE", "CONNECT", "CHALLENGE", "CHALLENGE_REPLY", "CONNECTED", "REJECTED_CONNECT", "COMMAND", "RESPONSE",
-        "ERROR", "REDIRECT", "KEEPALIVE", "CLOSE", "QUERY", "QUERY_RESULT"
+        "ERROR", "REDIRECT", "KEEPALIVE", "CLOSE", "QUERY", "QUERY_RESULT", "HEALTH", "HEALTH_RESULT"
     };
 
     private Protocol()

@@ -56,8 +56,11 @@ public final class GatewayRoundTrip implements SystemUnderTest
     private final int intendedMask;
     private final int commandLength;
     private final List<Thread> serviceThreads = new ArrayList<>();
+    private static final long SCRAPE_INTERVAL_MS = 1_000;
+
     private KeelNode node;
     private KeelClient client;
+    private MetricsScraper scraper;
     private long completedCount;
     private long failedCount;
 
@@ -71,6 +74,24 @@ public final class GatewayRoundTrip implements SystemUnderTest
         int window = 256;
         boolean clientOwnDriver = true;
         boolean threadPerDriver;
+        String metrics = "default";
+
+        /**
+         * @param metrics {@code off}: no counters file, error file or latency histogram; {@code on}: counters file,
+         *                latency histogram and the Prometheus endpoint scraped once a second by a background thread
+         *                (as a Prometheus server would, a few times more often); {@code default}: the node's
+         *                defaults (counters file on, no endpoint).
+         * @return this.
+         */
+        public Settings metrics(final String metrics)
+        {
+            if (!"off".equals(metrics) && !"on".equals(metrics) && !"default".equals(metrics))
+            {
+                throw new IllegalArgumentException("metrics '" + metrics + "': expected on, off or default");
+            }
+            this.metrics = metrics;
+            return this;
+        }
 
         /**
          * @param idle idle strategy of every node agent, the drivers and the load thread.
@@ -179,7 +200,19 @@ public final class GatewayRoundTrip implements SystemUnderTest
             .members(members).memberId(0).dir(dir.resolve("node")).domain(Ledger.domain())
             .fsync(settings.fsync).idle(idle).driverThreading(settings.threadPerDriver ? "shared" : "invoker");
         nodeContext.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
+        if ("off".equals(settings.metrics))
+        {
+            nodeContext.countersFile(false);
+        }
+        else if ("on".equals(settings.metrics))
+        {
+            nodeContext.countersFile(true).metricsPort(freeTcpPort());
+        }
         node = KeelNode.launch(nodeContext);
+        if ("on".equals(settings.metrics))
+        {
+            scraper = MetricsScraper.start(node.observability().metricsPort(), SCRAPE_INTERVAL_MS);
+        }
         final KeelClient.Context clientContext = new KeelClient.Context()
             .members(members).clientId(CLIENT_ID).commandCodecs(Ledger.domain().commands())
             .maxInFlight(settings.window).idle(idle).ownThread(false)
@@ -319,8 +352,32 @@ public final class GatewayRoundTrip implements SystemUnderTest
     @Override
     public void close()
     {
-        CloseHelper.quietCloseAll(client, node);
+        CloseHelper.quietCloseAll(scraper, client, node);
         IoUtil.delete(dir.toFile(), true);
+    }
+
+    /** @return scrapes of the metrics endpoint that succeeded (metrics on), else 0. */
+    public long scrapes()
+    {
+        return null == scraper ? 0 : scraper.scrapes();
+    }
+
+    /** @return bytes of the last scrape (metrics on), else 0. */
+    public int lastScrapeBytes()
+    {
+        return null == scraper ? 0 : scraper.lastBytes();
+    }
+
+    private static int freeTcpPort()
+    {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("no free TCP port on 127.0.0.1", ex);
+        }
     }
 
     private static int freeLoopbackPort()

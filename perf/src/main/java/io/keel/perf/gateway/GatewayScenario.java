@@ -27,7 +27,10 @@ import java.util.Locale;
  * {@code keel.bench.gateway.client.driver} (own, default: the client embeds its own driver, as a separate client
  * process would; shared: the client uses the node's media driver) and {@code keel.bench.gateway.variants}
  * (comma list: {@code invoker}, default: drivers run inside the gateway's and the client's duty cycles;
- * {@code threads}: each driver on a thread of its own, the layout before, series {@code gateway-driver-threads}).
+ * {@code threads}: each driver on a thread of its own, the layout before, series {@code gateway-driver-threads};
+ * {@code metrics-off} and {@code metrics-on}: the invoker layout without the node's counters file, error file and
+ * latency histogram, then with them and the Prometheus endpoint scraped once a second, series
+ * {@code gateway-metrics-off} / {@code gateway-metrics-on}, paired so the report shows the ratio on / off).
  */
 public final class GatewayScenario implements Scenario
 {
@@ -82,12 +85,22 @@ public final class GatewayScenario implements Scenario
 
         for (final String variant : variants)
         {
-            final boolean threadPerDriver = "threads".equals(variant.trim());
-            final String series = threadPerDriver ? SERIES + "-driver-threads" : SERIES;
-            report.pair(series, baseline);
+            final String name = variant.trim();
+            final boolean threadPerDriver = "threads".equals(name);
+            final String metrics = name.startsWith("metrics-") ? name.substring("metrics-".length()) : "default";
+            final String series = threadPerDriver ? SERIES + "-driver-threads" :
+                name.startsWith("metrics-") ? SERIES + "-" + name : SERIES;
+            if ("on".equals(metrics))
+            {
+                report.pair(series, SERIES + "-metrics-off");
+            }
+            else
+            {
+                report.pair(series, baseline);
+            }
             final GatewayRoundTrip.Settings settings = new GatewayRoundTrip.Settings()
                 .idle(context.idleMode()).fsync(fsync).window(window).clientOwnDriver(ownDriver)
-                .threadPerDriver(threadPerDriver);
+                .threadPerDriver(threadPerDriver).metrics(metrics);
             runGateway(context, report, series, settings, rates, window);
         }
     }
@@ -122,6 +135,11 @@ public final class GatewayScenario implements Scenario
                 report.note(String.format(Locale.ROOT,
                     "%s: node allocation over %,d commands: gateway thread %.3f B/command, engine thread %.3f B/command",
                     series, commands, gatewayBytes, engineBytes));
+            }
+            if (roundTrip.scrapes() > 0)
+            {
+                report.note(String.format(Locale.ROOT, "%s: metrics endpoint scraped %d times (last %,d bytes)",
+                    series, roundTrip.scrapes(), roundTrip.lastScrapeBytes()));
             }
             if (roundTrip.failedCount() > 0)
             {
