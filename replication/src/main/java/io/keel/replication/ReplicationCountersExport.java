@@ -41,12 +41,12 @@ final class ReplicationCountersExport implements Agent
         this.counters = node.counters();
         this.journal = journal;
         int i = 0;
-        out[i++] = gauge(manager, "role (1 primary, 2 standby, 3 stepping down)");
+        out[i++] = gauge(manager, "role (1 primary, 2 standby, 3 stepping)");
         out[i++] = gauge(manager, "epoch");
         out[i++] = gauge(manager, "replication position (committed journal position)");
         out[i++] = gauge(manager, "standby acked position (primary)");
-        out[i++] = gauge(manager, "lag bytes (primary: committed not acked by the standby)");
-        out[i++] = gauge(manager, "lag ms (primary: since the standby last had everything)");
+        out[i++] = gauge(manager, "lag bytes (primary: committed, not acked)");
+        out[i++] = gauge(manager, "lag ms (primary: since standby caught up)");
         out[i++] = counter(manager, "promotions (failovers: became primary)");
         out[i++] = counter(manager, "step downs (saw a higher epoch)");
         out[i++] = counter(manager, "truncations (standby: divergent tail cut)");
