@@ -118,6 +118,16 @@ class ReplicatedPairObservabilityTest
         assertTrue(metrics.contains("keel_replication_lag_bytes{node=\"0\"} 0"), metrics);
         assertTrue(metrics.contains("keel_replication_lag_ms{node=\"0\"}"), metrics);
         assertTrue(metrics.contains("keel_replication_role{node=\"0\"} 1"), metrics);
+        final String dashboard = java.nio.file.Files.readString(Path.of("..", "docs", "grafana-keel.json"));
+        final Matcher used = Pattern.compile("keel_replication_[a-z0-9_]+").matcher(dashboard);
+        int checked = 0;
+        while (used.find())
+        {
+            assertTrue(metrics.contains("\n" + used.group() + "{"), "the dashboard uses " + used.group() +
+                " which the primary does not export");
+            checked++;
+        }
+        assertTrue(checked >= 2, "replication metrics in the dashboard: " + checked);
 
         final Run healthy = keel("health", "--members", members);
         assertEquals(0, healthy.exitCode(), healthy.out());
