@@ -196,6 +196,8 @@ public final class NodeCommand implements Callable<Integer>
                 .idle(idle)
                 .engineIdle(engineIdle)
                 .credentialsFile(credentials)
+                .metricsPort(metricsPort)
+                .metricsHost(metricsHost)
                 .roleListener(state ->
                 {
                     System.out.println("keel node " + id + ": " + state);

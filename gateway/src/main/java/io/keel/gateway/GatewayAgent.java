@@ -810,7 +810,8 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         final int primary = gateway.primaryMemberId();
         send(session, encoder.wrap(egressBuffer, 0).healthResult(session.correlationId, ctx.memberId(),
             gateway.isPrimary() ? Protocol.ROLE_PRIMARY : Protocol.ROLE_STANDBY,
-            io.keel.gateway.ops.NodeObservability.epochOf(engine), journal.committedPosition(),
+            null == ctx.epochSupplier() ? io.keel.gateway.ops.NodeObservability.epochOf(engine) :
+                ctx.epochSupplier().getAsLong(), journal.committedPosition(),
             journal.durablePosition(), null == ctx.member(primary) ? -1 : primary,
             null != engine.failure() ? Protocol.HEALTH_FLAG_ENGINE_FAILED : 0));
         closeQuietly(session, ErrorCode.CLIENT_CLOSED, nowNs);

@@ -70,6 +70,7 @@ public final class GatewayContext
     private ErrorHandler errorHandler;
     private org.agrona.concurrent.AgentInvoker driverInvoker;
     private org.agrona.concurrent.AgentInvoker companion;
+    private java.util.function.LongSupplier epochSupplier;
     private boolean concluded;
 
     /**
@@ -429,6 +430,23 @@ public final class GatewayContext
     public GatewayContext errorHandler(final ErrorHandler errorHandler)
     {
         this.errorHandler = errorHandler;
+        return this;
+    }
+
+    /** @return the live epoch a HEALTH answer reports, or null for the engine's (an unreplicated node). */
+    public java.util.function.LongSupplier epochSupplier()
+    {
+        return epochSupplier;
+    }
+
+    /**
+     * @param epochSupplier the live epoch (e.g. replication's), asked on the gateway thread for each HEALTH answer;
+     *                      null (default) reports {@code NodeObservability.epochOf(engine)}.
+     * @return this.
+     */
+    public GatewayContext epochSupplier(final java.util.function.LongSupplier epochSupplier)
+    {
+        this.epochSupplier = epochSupplier;
         return this;
     }
 }

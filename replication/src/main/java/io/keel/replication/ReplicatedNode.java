@@ -12,9 +12,11 @@ import io.keel.gateway.Credentials;
 import io.keel.gateway.Gateway;
 import io.keel.gateway.GatewayContext;
 import io.keel.gateway.KeelNode;
+import io.keel.gateway.ops.NodeObservability;
 import io.keel.journal.DurabilityPolicy;
 import io.keel.journal.JournalContext;
 import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.CompositeAgent;
 import org.slf4j.Logger;
@@ -62,6 +64,9 @@ public final class ReplicatedNode implements AutoCloseable
         private final ReplicationContext replication = new ReplicationContext();
         private final EngineContext engine = new EngineContext();
         private final GatewayContext gateway = new GatewayContext();
+        private boolean countersFile = !"false".equals(System.getProperty(KeelNode.Context.COUNTERS_FILE_PROP));
+        private String metricsHost = "127.0.0.1";
+        private int metricsPort;
 
         /**
          * @return this, checked.
@@ -90,6 +95,38 @@ public final class ReplicatedNode implements AutoCloseable
             {
                 engineIdle = System.getProperty(KeelNode.Context.ENGINE_IDLE_PROP, idle);
             }
+            if (metricsPort < 0 || metricsPort > 65535 || (metricsPort > 0 && !countersFile))
+            {
+                throw new IllegalArgumentException("--metrics-port " + metricsPort + ": expected 1..65535, with the " +
+                    "counters file on");
+            }
+            return this;
+        }
+
+        /**
+         * @param countersFile keep counters (engine, gateway, node, replication) in {@code DIR/keel-counters.dat},
+         *                     the distinct error log in {@code DIR/keel-errors.dat} and a command latency histogram,
+         *                     readable from outside the process (default true; property
+         *                     {@value KeelNode.Context#COUNTERS_FILE_PROP}).
+         * @return this.
+         */
+        public Context countersFile(final boolean countersFile)
+        {
+            this.countersFile = countersFile;
+            return this;
+        }
+
+        /** @param metricsPort serve Prometheus metrics on this port (0 = none, the default). @return this. */
+        public Context metricsPort(final int metricsPort)
+        {
+            this.metricsPort = metricsPort;
+            return this;
+        }
+
+        /** @param metricsHost address the Prometheus endpoint binds to (default 127.0.0.1). @return this. */
+        public Context metricsHost(final String metricsHost)
+        {
+            this.metricsHost = metricsHost;
             return this;
         }
 
@@ -189,6 +226,8 @@ public final class ReplicatedNode implements AutoCloseable
     private final ReplicationNode replication;
     private final RoleCoordinator coordinator;
     private final Gateway gateway;
+    private final NodeObservability observability;
+    private final ErrorHandler errorRecorder;
     private volatile AckGate gate;
     private volatile boolean closed;
 
@@ -203,9 +242,27 @@ public final class ReplicatedNode implements AutoCloseable
         Engine startedEngine = null;
         ReplicationNode startedReplication = null;
         AgentInvoker invoker = null;
+        NodeObservability ops = null;
         try
         {
             Files.createDirectories(ctx.dir);
+            if (ctx.countersFile)
+            {
+                ops = NodeObservability.open(ctx.dir, ctx.memberId);
+                ctx.engine.countersManager(ops.countersManager()).errorLog(ops.errorLog()).recordLatency(true);
+                final ErrorHandler recorder = ops.errorHandler("gateway");
+                final ErrorHandler user = ctx.gateway.errorHandler();
+                ctx.gateway.countersManager(ops.countersManager()).errorHandler(null == user ? recorder : ex ->
+                {
+                    recorder.onError(ex);
+                    user.onError(ex);
+                });
+                errorRecorder = ops.errorHandler("replication");
+            }
+            else
+            {
+                errorRecorder = null;
+            }
             mediaDriver = MediaDriver.launch(KeelNode.driverContext(KeelNode.embeddedDriverDir(ctx.memberId), idle)
                 .threadingMode(ThreadingMode.INVOKER));
             client = Aeron.connect(KeelNode.clientContext(mediaDriver.aeronDirectoryName(), mediaDriver));
@@ -238,13 +295,17 @@ public final class ReplicatedNode implements AutoCloseable
             gate = startedReplication.ackGate();
             coordinator = new RoleCoordinator(startedReplication, startedEngine, ctx.roleListener);
             coordinatorRef[0] = coordinator;
-            invoker = new AgentInvoker(this::onError, null, new CompositeAgent(startedReplication.agent(), coordinator));
+            invoker = new AgentInvoker(this::onError, null, null == ops ?
+                new CompositeAgent(startedReplication.agent(), coordinator) :
+                new CompositeAgent(startedReplication.agent(), coordinator,
+                new ReplicationCountersExport(startedReplication, startedEngine.journal(), ops.countersManager())));
             invoker.start();
             final Credentials credentials = null == ctx.credentialsFile ? null : Credentials.read(ctx.credentialsFile);
             ctx.gateway.members(ctx.members).memberId(ctx.memberId).credentials(credentials)
                 .idleStrategyName(idle)
                 .driverInvoker(mediaDriver.sharedAgentInvoker())
-                .companion(invoker);
+                .companion(invoker)
+                .epochSupplier(startedReplication::epoch);
             final Gateway launched;
             try
             {
@@ -256,20 +317,43 @@ public final class ReplicatedNode implements AutoCloseable
                     ex.getMessage(), ex);
             }
             coordinator.gateway(launched);
+            if (null != ops)
+            {
+                final ReplicationNode member = startedReplication;
+                try
+                {
+                    ops.start(startedEngine, () -> member.isPrimary() ?
+                        NodeObservability.ROLE_PRIMARY : NodeObservability.ROLE_STANDBY,
+                        member::epoch, ctx.metricsHost, ctx.metricsPort);
+                }
+                catch (final RuntimeException ex)
+                {
+                    launched.stopIngress();
+                    launched.close();
+                    throw ex;
+                }
+            }
             driver = mediaDriver;
             aeron = client;
             engine = startedEngine;
             replication = startedReplication;
             gateway = launched;
+            observability = ops;
+            LOG.info("member {} up: clients udp://{}, replication udp://{}:{}, journal {} at position {}, ack {}, " +
+                "fsync {}, {}{}", ctx.memberId, self.clientEndpoint(), self.host(), self.replicationPort(),
+                ctx.dir.resolve("journal"), startedEngine.journal().committedPosition(), ctx.ack, ctx.fsync,
+                null == ops ? "no counters file" : "counters " + ctx.dir.resolve("keel-counters.dat"),
+                null == ops || ops.metricsPort() < 0 ? "" : ", metrics http://" + ctx.metricsHost + ":" +
+                    ops.metricsPort() + "/metrics");
         }
         catch (final IOException ex)
         {
-            CloseHelper.quietCloseAll(invoker, startedReplication, startedEngine, client, mediaDriver);
+            CloseHelper.quietCloseAll(invoker, startedReplication, startedEngine, client, mediaDriver, ops);
             throw new IllegalStateException("cannot create node directory " + ctx.dir + ": " + ex, ex);
         }
         catch (final RuntimeException ex)
         {
-            CloseHelper.quietCloseAll(invoker, startedReplication, startedEngine, client, mediaDriver);
+            CloseHelper.quietCloseAll(invoker, startedReplication, startedEngine, client, mediaDriver, ops);
             throw ex;
         }
     }
@@ -313,6 +397,10 @@ public final class ReplicatedNode implements AutoCloseable
     private void onError(final Throwable ex)
     {
         LOG.error("member {}: replication duty cycle error", ctx.memberId, ex);
+        if (null != errorRecorder)
+        {
+            errorRecorder.onError(ex);
+        }
     }
 
     /** Snapshots above a truncation point describe a history that was cut: never load them. */
@@ -353,6 +441,12 @@ public final class ReplicatedNode implements AutoCloseable
     private static String engineIdleName(final String idle)
     {
         return "spin".equals(idle) ? "busy-spin" : idle;
+    }
+
+    /** @return counters/error files, sampler and metrics endpoint, or null when the node runs without them. */
+    public NodeObservability observability()
+    {
+        return observability;
     }
 
     /** @return the engine. */
@@ -437,6 +531,7 @@ public final class ReplicatedNode implements AutoCloseable
             driver.sharedAgentInvoker().invoke();
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
-        CloseHelper.quietCloseAll(aeron, driver);
+        CloseHelper.quietCloseAll(aeron, driver, observability);
+        LOG.info("member {} stopped", ctx.memberId);
     }
 }

@@ -123,7 +123,7 @@ class NodeObservabilityTest
             assertTrue(p99 > 0 && p99 < 60 && p50 <= p99, "p50 " + p50 + " p99 " + p99);
             assertTrue(after.get("keel_gateway_responses_sent_total{node=\"0\"}") >= 205.0, after.toString());
 
-            // every metric the Grafana dashboard draws exists (replication's are a labelled placeholder)
+            // every metric the Grafana dashboard draws exists (replication's: ReplicatedPairObservabilityTest)
             final String dashboard = java.nio.file.Files.readString(Path.of("..", "docs", "grafana-keel.json"));
             final java.util.regex.Matcher metric = java.util.regex.Pattern.compile("keel_[a-z0-9_]+").matcher(dashboard);
             final java.util.Set<String> exported = after.keySet().stream().map(k -> k.replaceAll("\\{.*", ""))
