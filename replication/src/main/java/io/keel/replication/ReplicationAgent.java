@@ -56,6 +56,8 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private final long[] decision = new long[2];
     private final long heartbeatIntervalNs;
     private final long failureTimeoutNs;
+    private final long restartGraceNs;
+    private long startedNs;
     private final long degradeAfterNs;
     private final int maxBatchBytes;
     private final int maxInFlightBytes;
@@ -122,6 +124,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         this.batchBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(ctx.batchBufferBytes()));
         this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ctx.heartbeatIntervalMs());
         this.failureTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.failureTimeoutMs());
+        this.restartGraceNs = Math.max(TimeUnit.SECONDS.toNanos(1), 4 * failureTimeoutNs);
         this.degradeAfterNs = ctx.degradeToAsyncAfterMs() < 0 ? -1 :
             TimeUnit.MILLISECONDS.toNanos(ctx.degradeToAsyncAfterMs());
         this.maxBatchBytes = ctx.maxBatchBytes();
@@ -145,6 +148,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
     public void onStart()
     {
         nowNs = clock.nanoTime();
+        startedNs = nowNs;
         lastDutyNs = nowNs;
         lastPrimaryContactNs = nowNs;
         LogMatching.lastGroupFrame(journal, lastFrame);
@@ -316,8 +320,16 @@ final class ReplicationAgent implements Agent, FragmentHandler
             return STATE_FOLLOWING == followState &&
                 (!primarySync || journal.durablePosition() >= primaryReleasedPosition);
         }
-        // nobody heard since start: the last primary restarting, or the lowest member of a fresh pair
-        return Role.PRIMARY == state.role() || (0 == state.epoch() && lowestMember);
+        if (Role.PRIMARY == state.role())
+        {
+            // the last primary restarting. It may have been replaced while it was down, and a fresh JVM's
+            // first contact with the peer can take longer than one failure timeout: promoting now would start a
+            // higher epoch that makes the real primary step down and cut what it acknowledged (ASYNC). So listen
+            // for a grace period first; a primary that is alive is heard within it and followed.
+            return nowNs - startedNs > restartGraceNs;
+        }
+        // nobody heard since start: the lowest member of a fresh pair
+        return 0 == state.epoch() && lowestMember;
     }
 
     private void follow(final long newEpoch, final int primaryId)

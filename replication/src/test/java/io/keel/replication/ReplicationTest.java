@@ -229,6 +229,35 @@ class ReplicationTest
     }
 
     @Test
+    void aRestartedPrimaryListensForAGracePeriodBeforePromotingItself() throws Exception
+    {
+        final List<Member> members = TestNode.members();
+        try (TestNode a = TestNode.start(root, 0, members, ctx -> {});
+            TestNode b = TestNode.start(root, 1, members, ctx -> ctx.autoPromote(false)))
+        {
+            await("member 0 to become primary", DEADLINE_MS, () -> a.node.isPrimary());
+            a.appendGroups(20);
+            b.stop();
+            a.stop(); // stopped while primary: its node state says PRIMARY
+
+            final long restartedNs = System.nanoTime();
+            a.start();
+            final long graceMs = Math.max(1000, 4 * a.node.context().failureTimeoutMs());
+            // the peer may be a newer primary that this JVM has not heard yet: within the grace period it only
+            // listens (before the fix it promoted after one failure timeout, into an epoch above the real primary's)
+            while (System.nanoTime() - restartedNs < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(graceMs / 2))
+            {
+                assertNotEquals(Role.PRIMARY, a.node.role(), "promoted itself within the grace period");
+                Thread.yield();
+            }
+            await("the lone restarted primary to promote once the grace period is over", DEADLINE_MS,
+                () -> a.node.isPrimary());
+            assertTrue(System.nanoTime() - restartedNs >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(graceMs),
+                "promoted before the grace period of " + graceMs + " ms ended");
+        }
+    }
+
+    @Test
     void aPrimaryThatSeesAHigherEpochStepsDownAndAcknowledgesNothing() throws Exception
     {
         final List<Member> members = TestNode.members();
