@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
         BenchCommand.Ring.class,
         BenchCommand.AeronPingPong.class,
         BenchCommand.Gateway.class,
+        BenchCommand.ClusterEcho.class,
         BenchCommand.Alloc.class,
         BenchCommand.JournalBench.class,
         BenchCommand.CodecBenchCommand.class,
@@ -53,7 +54,7 @@ public final class BenchCommand implements Runnable
     public void run()
     {
         throw new CommandLine.ParameterException(
-            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, alloc, journal, codec or compare");
+            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, cluster, alloc, journal, codec or compare");
     }
 
     /**
@@ -349,6 +350,21 @@ public final class BenchCommand implements Runnable
         String scenarioName()
         {
             return "gateway";
+        }
+    }
+
+    @Command(name = "cluster", mixinStandardHelpOptions = true,
+        description = {
+            "Gateway round trip beside a single-node Aeron Cluster echo service (embedded, 127.0.0.1), same message size:",
+            "open loop (10k/s by default) and closed loop (RTT). JVM properties: keel.bench.cluster.fileSyncLevel=0|1|2",
+            "(default 0), keel.bench.gateway.fsync=none|batch|always (set with KEEL_JAVA_OPTS=-D...)."
+        })
+    static final class ClusterEcho extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "cluster";
         }
     }
 
