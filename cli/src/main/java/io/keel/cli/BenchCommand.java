@@ -39,8 +39,10 @@ import java.util.concurrent.TimeUnit;
         BenchCommand.Ring.class,
         BenchCommand.AeronPingPong.class,
         BenchCommand.Gateway.class,
+        BenchCommand.ClusterEcho.class,
         BenchCommand.Alloc.class,
         BenchCommand.JournalBench.class,
+        BenchCommand.CodecBenchCommand.class,
         BenchCommand.CompareRuns.class
     })
 public final class BenchCommand implements Runnable
@@ -52,7 +54,7 @@ public final class BenchCommand implements Runnable
     public void run()
     {
         throw new CommandLine.ParameterException(
-            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, alloc or compare");
+            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, cluster, alloc, journal, codec or compare");
     }
 
     /**
@@ -351,6 +353,21 @@ public final class BenchCommand implements Runnable
         }
     }
 
+    @Command(name = "cluster", mixinStandardHelpOptions = true,
+        description = {
+            "Gateway round trip beside a single-node Aeron Cluster echo service (embedded, 127.0.0.1), same message size:",
+            "open loop (10k/s by default) and closed loop (RTT). JVM properties: keel.bench.cluster.fileSyncLevel=0|1|2",
+            "(default 0), keel.bench.gateway.fsync=none|batch|always (set with KEEL_JAVA_OPTS=-D...)."
+        })
+    static final class ClusterEcho extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "cluster";
+        }
+    }
+
     @Command(name = "alloc", mixinStandardHelpOptions = true,
         description = "Allocation check: bytes per operation on the hot threads (exit 1 if a zero-allocation path allocates).")
     static final class Alloc extends SingleScenario
@@ -394,6 +411,70 @@ public final class BenchCommand implements Runnable
                 args.add(results);
             }
             io.keel.perf.journal.JournalBenchmark.main(args.toArray(new String[0]));
+            return 0;
+        }
+    }
+
+    @Command(name = "codec", mixinStandardHelpOptions = true,
+        description = {
+            "JMH: encode/decode of ledger events in Keel's compact binary beside Chronicle Wire self-describing binary",
+            "and JSON (JSONWire): ops/s, bytes per event, bytes allocated per op (-prof gc), ratios to Keel's binary.",
+            "Default settings finish in about a minute; results in perf/results/<time>-codec/."
+        })
+    static final class CodecBenchCommand implements Callable<Integer>
+    {
+        @Option(names = "--events", split = ",", paramLabel = "NAME",
+            description = "Ledger events: Deposited, Debited, Credited. Default Deposited,Debited.")
+        List<String> events;
+
+        @Option(names = "--forks", paramLabel = "N", description = "Forked JVMs per benchmark. Default 1.")
+        Integer forks;
+
+        @Option(names = "--warmup-iterations", paramLabel = "N", description = "Discarded iterations. Default 2.")
+        Integer warmupIterations;
+
+        @Option(names = "--warmup", paramLabel = "T", description = "Time of one warm-up iteration. Default 400ms.")
+        String warmup;
+
+        @Option(names = "--iterations", paramLabel = "N", description = "Measured iterations. Default 3.")
+        Integer iterations;
+
+        @Option(names = "--iteration-time", paramLabel = "T", description = "Time of one measured iteration. Default 500ms.")
+        String iterationTime;
+
+        @Option(names = "--no-gc-prof", description = "Leave out JMH's GC profiler (no allocation column).")
+        boolean noGcProfiler;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Results folder. Default perf/results.")
+        File out;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            final io.keel.perf.codec.CodecBench.Settings settings = new io.keel.perf.codec.CodecBench.Settings();
+            final List<String> jvmArgs = new ArrayList<>(io.keel.cli.demo.ChildJvmFlags.get());
+            jvmArgs.add("-Xmx512m");
+            settings.jvmArgs(jvmArgs);
+            if (null != events && !events.isEmpty())
+            {
+                settings.events(events);
+            }
+            if (null != forks)
+            {
+                settings.forks(forks);
+            }
+            final int defaultWarmupIterations = 2;
+            final int defaultIterations = 3;
+            settings.warmup(null == warmupIterations ? defaultWarmupIterations : warmupIterations,
+                null == warmup ? 400 : parseDurationNs(warmup, "--warmup") / 1_000_000);
+            settings.measurement(null == iterations ? defaultIterations : iterations,
+                null == iterationTime ? 500 : parseDurationNs(iterationTime, "--iteration-time") / 1_000_000);
+            settings.gcProfiler(!noGcProfiler);
+            if (null != out)
+            {
+                settings.outputDirectory(out);
+            }
+            io.keel.perf.codec.CodecBench.run(settings, System.out);
             return 0;
         }
     }

@@ -1,6 +1,7 @@
 package io.keel.perf;
 
 import io.keel.perf.aeron.AeronPingPongScenario;
+import io.keel.perf.gateway.ClusterScenario;
 import io.keel.perf.gateway.GatewayScenario;
 import io.keel.perf.report.RunReport;
 import io.keel.perf.ring.RingScenario;
@@ -28,7 +29,7 @@ public final class Bench
     public static List<Scenario> scenarios()
     {
         return List.of(new FloorScenario(), new RingScenario(), new AeronPingPongScenario(), new GatewayScenario(),
-            new AllocationScenario());
+            new AllocationScenario(), new ClusterScenario());
     }
 
     /**

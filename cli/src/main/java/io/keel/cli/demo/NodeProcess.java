@@ -105,6 +105,11 @@ final class NodeProcess
         return command;
     }
 
+    /**
+     * The module flags and Chronicle switches a child JVM of this one needs (see {@link #command(List)}).
+     *
+     * @return the flags, one token per element.
+     */
     static List<String> jvmFlags()
     {
         final Set<String> flags = new LinkedHashSet<>(); // "--add-opens java.base/java.lang=ALL-UNNAMED" as one entry

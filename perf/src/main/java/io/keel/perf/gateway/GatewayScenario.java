@@ -105,7 +105,7 @@ public final class GatewayScenario implements Scenario
         }
     }
 
-    private static void runGateway(
+    static void runGateway(
         final BenchContext context,
         final RunReport report,
         final String series,
@@ -148,7 +148,7 @@ public final class GatewayScenario implements Scenario
         }
     }
 
-    private static void measure(
+    static void measure(
         final BenchContext context,
         final RunReport report,
         final String series,
@@ -180,11 +180,16 @@ public final class GatewayScenario implements Scenario
 
     private static void prime(final GatewayRoundTrip roundTrip)
     {
-        final PipelinedThroughput closedLoop = new PipelinedThroughput(roundTrip, 1,
+        prime(roundTrip, PRIMING_ROUND_TRIPS);
+    }
+
+    static void prime(final SystemUnderTest system, final int roundTrips)
+    {
+        final PipelinedThroughput closedLoop = new PipelinedThroughput(system, 1,
             new org.agrona.concurrent.YieldingIdleStrategy());
         final long deadlineNs = System.nanoTime() + 20_000_000_000L;
         long done = 0;
-        while (done < PRIMING_ROUND_TRIPS && System.nanoTime() - deadlineNs < 0)
+        while (done < roundTrips && System.nanoTime() - deadlineNs < 0)
         {
             done += closedLoop.run(1_000_000);
         }
