@@ -840,7 +840,10 @@ public final class KeelClient implements Agent, AutoCloseable
         if (null == pending)
         {
             final PendingQuery query = queries.get(correlationId);
-            if (null != query && code != ErrorCode.RING_FULL && code != ErrorCode.BUSY)
+            // RING_FULL/BUSY: sent again later; NOT_PRIMARY/UNKNOWN_SESSION: the client reconnects below (following
+            // the redirect) and resends every pending query; the query's own deadline still applies
+            if (null != query && code != ErrorCode.RING_FULL && code != ErrorCode.BUSY &&
+                code != ErrorCode.NOT_PRIMARY && code != ErrorCode.UNKNOWN_SESSION)
             {
                 queries.remove(correlationId);
                 query.future.completeExceptionally(new CommandFailedException(correlationId, code, false));
