@@ -142,21 +142,9 @@ public final class NodeCommand implements Callable<Integer>
                     "(--ack " + ack + " has no standby to wait for)");
             }
         }
-        catch (final JournalCorruptedException ex)
+        catch (final JournalException | IllegalArgumentException | IllegalStateException ex)
         {
-            System.err.println("keel node " + id + ": refusing to start: journal cannot be trusted: " +
-                ex.getMessage());
-            return 3;
-        }
-        catch (final JournalException ex)
-        {
-            System.err.println("keel node " + id + ": refusing to start: journal: " + ex.getMessage());
-            return 3;
-        }
-        catch (final IllegalArgumentException | IllegalStateException ex)
-        {
-            System.err.println("keel node " + id + ": refusing to start: " + ex.getMessage());
-            return 2;
+            return refuseToStart(ex);
         }
         final Member self = node.gateway().context().member(id);
         final Thread hook = new Thread(() ->
@@ -172,13 +160,7 @@ public final class NodeCommand implements Callable<Integer>
             (node.embeddedDriver() ? " embedded" : " external") + ", auth " + (node.authenticating() ? "on" : "off") +
             ", fsync " + fsync + ", idle " + idle + ", primary " + node.gateway().primaryMemberId() + ")");
         System.out.flush();
-        final String failure = node.awaitShutdown();
-        if (null != failure)
-        {
-            System.err.println("keel node " + id + ": engine failed: " + failure);
-            return 1;
-        }
-        return 0;
+        return exitCode(node.awaitShutdown());
     }
 
     private Integer replicated(final List<Member> memberList)
@@ -218,21 +200,9 @@ public final class NodeCommand implements Callable<Integer>
             }
             node = ReplicatedNode.launch(context);
         }
-        catch (final JournalCorruptedException ex)
+        catch (final JournalException | IllegalArgumentException | IllegalStateException ex)
         {
-            System.err.println("keel node " + id + ": refusing to start: journal cannot be trusted: " +
-                ex.getMessage());
-            return 3;
-        }
-        catch (final JournalException ex)
-        {
-            System.err.println("keel node " + id + ": refusing to start: journal: " + ex.getMessage());
-            return 3;
-        }
-        catch (final IllegalArgumentException | IllegalStateException ex)
-        {
-            System.err.println("keel node " + id + ": refusing to start: " + ex.getMessage());
-            return 2;
+            return refuseToStart(ex);
         }
         final Member self = node.gateway().context().member(id);
         final Thread hook = new Thread(() ->
@@ -248,10 +218,33 @@ public final class NodeCommand implements Callable<Integer>
             ", aeron dir " + node.aeronDirectoryName() + " embedded, auth " + (node.authenticating() ? "on" : "off") +
             ", ack " + ack + ", fsync " + fsync + ", idle " + idle + ", replicated pair)");
         System.out.flush();
-        final String failure = node.awaitShutdown();
-        if (null != failure)
+        return exitCode(node.awaitShutdown());
+    }
+
+    /** A refusal to start, with the exit code the help text promises: 3 for a journal, 2 for configuration. */
+    private int refuseToStart(final RuntimeException ex)
+    {
+        if (ex instanceof JournalCorruptedException)
         {
-            System.err.println("keel node " + id + ": engine failed: " + failure);
+            System.err.println("keel node " + id + ": refusing to start: journal cannot be trusted: " +
+                ex.getMessage());
+            return 3;
+        }
+        if (ex instanceof JournalException)
+        {
+            System.err.println("keel node " + id + ": refusing to start: journal: " + ex.getMessage());
+            return 3;
+        }
+        System.err.println("keel node " + id + ": refusing to start: " + ex.getMessage());
+        return 2;
+    }
+
+    /** Exit code once the node stopped: 1 when its engine failed, else 0. */
+    private int exitCode(final String engineFailure)
+    {
+        if (null != engineFailure)
+        {
+            System.err.println("keel node " + id + ": engine failed: " + engineFailure);
             return 1;
         }
         return 0;
