@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * One Keel node assembled: a media driver (embedded, or an external one), the engine with its journal in
@@ -132,12 +133,12 @@ public final class KeelNode implements AutoCloseable
             {
                 throw new IllegalArgumentException("--ack '" + ack + "': expected sync or async");
             }
-            idleStrategyName(idle);
+            engineIdleName(idle);
             if (null == engineIdle)
             {
                 engineIdle = System.getProperty(ENGINE_IDLE_PROP, idle);
             }
-            idleStrategyName(engineIdle);
+            engineIdleName(engineIdle);
             if (!"invoker".equals(driverThreading) && !"shared".equals(driverThreading))
             {
                 throw new IllegalArgumentException("--driver-threading '" + driverThreading +
@@ -164,7 +165,14 @@ public final class KeelNode implements AutoCloseable
             return this;
         }
 
-        static String engineIdleName(final String idle)
+        /**
+         * The idle strategy name the engine and driver use for a command-line {@code --idle} value.
+         *
+         * @param idle yield, backoff, sleep, spin or busy-spin.
+         * @return the name {@link EngineContext#idleStrategy(String)} takes.
+         * @throws IllegalArgumentException naming the option and the values it takes.
+         */
+        public static String engineIdleName(final String idle)
         {
             switch (idle)
             {
@@ -178,11 +186,6 @@ public final class KeelNode implements AutoCloseable
                 default:
                     throw new IllegalArgumentException("--idle '" + idle + "': expected yield, backoff or spin");
             }
-        }
-
-        private String idleStrategyName(final String idle)
-        {
-            return engineIdleName(idle);
         }
 
         /**
@@ -572,7 +575,19 @@ public final class KeelNode implements AutoCloseable
      */
     public String awaitShutdown()
     {
-        while (!closed)
+        return awaitShutdown(() -> closed, engine);
+    }
+
+    /**
+     * Wait, checking every 50 ms, until a node is closed or its engine fails (shared by the node kinds).
+     *
+     * @param closed true once the node is closed.
+     * @param engine the node's engine.
+     * @return the engine's failure, or null when the node was closed (or the waiting thread interrupted).
+     */
+    public static String awaitShutdown(final BooleanSupplier closed, final Engine engine)
+    {
+        while (!closed.getAsBoolean())
         {
             final String failure = engine.failure();
             if (null != failure)

@@ -236,7 +236,7 @@ public final class ReplicatedNode implements AutoCloseable
         this.ctx = ctx;
         final io.keel.gateway.Member self = ctx.members.stream().filter(m -> m.id() == ctx.memberId).findFirst()
             .orElseThrow();
-        final String idle = engineIdleName(ctx.idle);
+        final String idle = KeelNode.Context.engineIdleName(ctx.idle);
         MediaDriver mediaDriver = null;
         Aeron client = null;
         Engine startedEngine = null;
@@ -268,7 +268,7 @@ public final class ReplicatedNode implements AutoCloseable
             client = Aeron.connect(KeelNode.clientContext(mediaDriver.aeronDirectoryName(), mediaDriver));
             startedEngine = Engine.launch(ctx.engine
                 .domain(ctx.domain)
-                .idleStrategyName(engineIdleName(ctx.engineIdle))
+                .idleStrategyName(KeelNode.Context.engineIdleName(ctx.engineIdle))
                 .journalContext(new JournalContext().dir(ctx.dir.resolve("journal")).durability(ctx.fsync))
                 .startAsFollower(true)
                 .releaseGate(this::releasable)
@@ -438,11 +438,6 @@ public final class ReplicatedNode implements AutoCloseable
         }
     }
 
-    private static String engineIdleName(final String idle)
-    {
-        return "spin".equals(idle) ? "busy-spin" : idle;
-    }
-
     /** @return counters/error files, sampler and metrics endpoint, or null when the node runs without them. */
     public NodeObservability observability()
     {
@@ -486,24 +481,7 @@ public final class ReplicatedNode implements AutoCloseable
      */
     public String awaitShutdown()
     {
-        while (!closed)
-        {
-            final String failure = engine.failure();
-            if (null != failure)
-            {
-                return failure;
-            }
-            try
-            {
-                Thread.sleep(50);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                return null;
-            }
-        }
-        return null;
+        return KeelNode.awaitShutdown(() -> closed, engine);
     }
 
     /**
