@@ -509,14 +509,12 @@ public final class KeelNode implements AutoCloseable
 
     /**
      * @param memberId member.
-     * @return a fresh driver directory under /dev/shm when it exists, else the temp directory.
+     * @return a fresh driver directory under /dev/shm when it exists, else the temp directory (dead processes'
+     * directories are reaped first: see {@link DriverDirectories}).
      */
     public static String embeddedDriverDir(final int memberId)
     {
-        final File shm = new File("/dev/shm");
-        final String base = shm.isDirectory() ? shm.getPath() : System.getProperty("java.io.tmpdir");
-        return new File(base, "keel-node-" + memberId + "-" + ProcessHandle.current().pid() + "-" +
-            Long.toHexString(System.nanoTime())).getPath();
+        return DriverDirectories.fresh("node-" + memberId);
     }
 
     private static void checkPortFree(final Member self)

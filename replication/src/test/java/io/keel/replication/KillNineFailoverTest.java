@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import static io.keel.replication.TestNode.await;
@@ -123,7 +122,6 @@ class KillNineFailoverTest
         command.add(Integer.toString(id));
         command.add(members);
         command.add(root.resolve("node-" + id).toString());
-        command.add("/dev/shm/keel-kill-" + UUID.randomUUID() + "-" + id);
         command.add(mode);
         final Process process = new ProcessBuilder(command)
             .redirectError(root.resolve("node-" + id + "-" + System.nanoTime() + ".log").toFile())

@@ -1,5 +1,6 @@
 package io.keel.replication;
 
+import io.keel.gateway.DriverDirectories;
 import io.keel.journal.Journal;
 import io.keel.journal.JournalAppender;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -27,8 +28,8 @@ public final class PairMemberMain
         final Path dir = Path.of(args[2]);
         final Journal journal = Journal.open(TestNode.journalContext(dir.resolve("journal")));
         final ReplicationNode node = ReplicationNode.launch(new ReplicationContext()
-            .nodeId(id).members(Member.parse(args[1])).journal(journal).stateDir(dir).aeronDirectoryName(args[3])
-            .ackMode(AckMode.parse(args[4])).idle("backoff").termLengthBytes(1024 * 1024));
+            .nodeId(id).members(Member.parse(args[1])).journal(journal).stateDir(dir).aeronDirectoryName(DriverDirectories.fresh("pair-" + id))
+            .ackMode(AckMode.parse(args[3])).idle("backoff").termLengthBytes(1024 * 1024));
         final Thread input = new Thread(() ->
         {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(System.in)))

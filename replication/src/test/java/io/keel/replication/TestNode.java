@@ -1,5 +1,6 @@
 package io.keel.replication;
 
+import io.keel.gateway.DriverDirectories;
 import io.keel.journal.DurabilityPolicy;
 import io.keel.journal.Journal;
 import io.keel.journal.JournalAppender;
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -46,7 +46,7 @@ final class TestNode implements AutoCloseable
         this.id = id;
         this.members = members;
         this.customizer = customizer;
-        this.aeronDir = "/dev/shm/keel-test-" + UUID.randomUUID() + "-" + id;
+        this.aeronDir = DriverDirectories.fresh("test-" + id);
     }
 
     /** Two members on fresh loopback ports. */

@@ -12,6 +12,7 @@ import io.keel.engine.Command;
 import io.keel.engine.CommandCodecs;
 import io.keel.engine.CommandOutcome;
 import io.keel.engine.Engine;
+import io.keel.gateway.DriverDirectories;
 import io.keel.gateway.KeelNode;
 import io.keel.gateway.Member;
 import io.keel.gateway.protocol.ErrorCode;
@@ -122,7 +123,7 @@ public final class KeelClient implements Agent, AutoCloseable
             if (null == dir)
             {
                 final MediaDriver.Context driverContext = KeelNode.driverContext(
-                    KeelNode.embeddedDriverDir(-1).replace("keel-node--1", "keel-client"), ctx.idle);
+                    DriverDirectories.fresh("client"), ctx.idle);
                 if (ctx.invokeDriver)
                 {
                     driverContext.threadingMode(io.aeron.driver.ThreadingMode.INVOKER);
