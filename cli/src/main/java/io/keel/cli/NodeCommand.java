@@ -71,6 +71,11 @@ public final class NodeCommand implements Callable<Integer>
             "small machines; default), shared gives it a thread of its own (more throughput)")
     String driverThreading;
 
+    @Option(names = "--engine-threading", defaultValue = "dedicated", paramLabel = "dedicated|gateway",
+        description = "single node: dedicated gives the business logic a thread of its own (default); gateway runs " +
+            "it inside the gateway's duty cycle (one hot thread with the driver invoked: no hand-off per command)")
+    String engineThreading;
+
     @Option(names = "--credentials", paramLabel = "FILE",
         description = "credentials file (lines: clientId secret types); without it every client may send anything")
     Path credentials;
@@ -131,6 +136,7 @@ public final class NodeCommand implements Callable<Integer>
                 .idle(idle)
                 .engineIdle(engineIdle)
                 .driverThreading(driverThreading)
+                .engineThreading(engineThreading)
                 .credentialsFile(credentials)
                 .aeronDir(aeronDir)
                 .primaryMemberId(primary)

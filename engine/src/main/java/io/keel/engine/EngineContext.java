@@ -64,6 +64,7 @@ public final class EngineContext
     private org.agrona.concurrent.status.CountersManager countersManager;
     private org.agrona.concurrent.errors.DistinctErrorLog errorLog;
     private boolean recordLatency;
+    private boolean invoked;
     private int maxCommandLengthBytes = Integer.getInteger(MAX_COMMAND_LENGTH_PROP, MAX_COMMAND_LENGTH_DEFAULT);
     private int maxEventsPerCommand = Integer.getInteger(MAX_EVENTS_PER_COMMAND_PROP, MAX_EVENTS_PER_COMMAND_DEFAULT);
     private int maxEventBytesPerCommand =
@@ -313,6 +314,27 @@ public final class EngineContext
     {
         this.idleStrategy = idleStrategy(name);
         return this;
+    }
+
+    /**
+     * Run the business logic inside the host's own duty cycle instead of on a thread of its own: the host (a node's
+     * gateway thread) calls {@link Engine#invoke()} each cycle, so one thread receives a command, decides, journals
+     * and answers it with no hand-off between threads. The engine's idle strategy is then unused (the host's
+     * applies); everything else is unchanged (still one writer, still the ring for any other producer).
+     *
+     * @param invoked true to be invoked by a host; false (the default) for a dedicated business-logic thread.
+     * @return this.
+     */
+    public EngineContext invoked(final boolean invoked)
+    {
+        this.invoked = invoked;
+        return this;
+    }
+
+    /** @return true when a host invokes the business logic (see {@link #invoked(boolean)}). */
+    public boolean invoked()
+    {
+        return invoked;
     }
 
     /** @return most commands between two journal flushes. */

@@ -53,6 +53,8 @@ public final class KeelNode implements AutoCloseable
         public static final String ENGINE_IDLE_PROP = "keel.node.engine.idle";
         /** How the embedded media driver runs: invoker (default) or shared. */
         public static final String DRIVER_THREADING_PROP = "keel.node.driver.threading";
+        /** System property: where the business logic runs, {@code gateway} or {@code dedicated}. */
+        public static final String ENGINE_THREADING_PROP = "keel.node.engine.threading";
         /** Set to false to run a node without its counters and error files. */
         public static final String COUNTERS_FILE_PROP = "keel.node.counters.file";
 
@@ -65,6 +67,7 @@ public final class KeelNode implements AutoCloseable
         private String idle = System.getProperty(IDLE_PROP, "yield");
         private String engineIdle;
         private String driverThreading = System.getProperty(DRIVER_THREADING_PROP, "invoker");
+        private String engineThreading = System.getProperty(ENGINE_THREADING_PROP, "dedicated");
         private Path credentialsFile;
         private String aeronDir;
         private int primaryMemberId = -1;
@@ -143,6 +146,11 @@ public final class KeelNode implements AutoCloseable
             {
                 throw new IllegalArgumentException("--driver-threading '" + driverThreading +
                     "': expected invoker or shared");
+            }
+            if (!"gateway".equals(engineThreading) && !"dedicated".equals(engineThreading))
+            {
+                throw new IllegalArgumentException("--engine-threading '" + engineThreading +
+                    "': expected gateway or dedicated");
             }
             if (metricsPort < 0 || metricsPort > 65535 || (metricsPort > 0 && !countersFile))
             {
@@ -298,6 +306,22 @@ public final class KeelNode implements AutoCloseable
         }
 
         /**
+         * Where the business logic runs.
+         *
+         * @param engineThreading {@code dedicated} (default): a business-logic thread of its own, fed by the ring.
+         *                        {@code gateway}: inside the gateway's duty cycle, so one thread receives, decides,
+         *                        journals and answers a command (no hand-off between threads; with the driver
+         *                        invoked too, a node has one hot thread). Any journal fsync then also runs on the
+         *                        gateway thread.
+         * @return this.
+         */
+        public Context engineThreading(final String engineThreading)
+        {
+            this.engineThreading = engineThreading;
+            return this;
+        }
+
+        /**
          * @param credentialsFile see {@link Credentials}; null turns authentication off.
          * @return this.
          */
@@ -392,6 +416,7 @@ public final class KeelNode implements AutoCloseable
                 });
             }
             started = Engine.launch(ctx.engine
+                .invoked("gateway".equals(ctx.engineThreading))
                 .domain(ctx.domain)
                 .idleStrategyName(Context.engineIdleName(ctx.engineIdle))
                 .journalContext(new JournalContext().dir(ctx.dir.resolve("journal")).durability(ctx.fsync)));
