@@ -129,15 +129,22 @@ public final class GatewayScenario implements Scenario
             final long commandsBefore = roundTrip.completedCount();
             measure(context, report, series, Role.SCENARIO, roundTrip, recorder, rates, window);
             final long commands = roundTrip.completedCount() - commandsBefore;
-            if (commands > 0 && gatewayBefore >= 0 && engineBefore >= 0)
+            if (commands > 0 && gatewayBefore >= 0)
             {
                 final double gatewayBytes = (AllocationMeter.allocatedBytes(gateway) - gatewayBefore) / (double)commands;
-                final double engineBytes = (AllocationMeter.allocatedBytes(engine) - engineBefore) / (double)commands;
-                report.setting(series + ".gatewayThreadBytesPerCommand", round(gatewayBytes))
-                    .setting(series + ".engineThreadBytesPerCommand", round(engineBytes));
-                report.note(String.format(Locale.ROOT,
-                    "%s: node allocation over %,d commands: gateway thread %.3f B/command, engine thread %.3f B/command",
-                    series, commands, gatewayBytes, engineBytes));
+                report.setting(series + ".gatewayThreadBytesPerCommand", round(gatewayBytes));
+                if (engineBefore >= 0)
+                {
+                    final double engineBytes = (AllocationMeter.allocatedBytes(engine) - engineBefore) / (double)commands;
+                    report.setting(series + ".engineThreadBytesPerCommand", round(engineBytes));
+                    report.note(String.format(Locale.ROOT, "%s: node allocation over %,d commands: gateway thread " +
+                        "%.3f B/command, engine thread %.3f B/command", series, commands, gatewayBytes, engineBytes));
+                }
+                else
+                {
+                    report.note(String.format(Locale.ROOT, "%s: node allocation over %,d commands: gateway thread " +
+                        "(engine included) %.3f B/command", series, commands, gatewayBytes));
+                }
             }
             if (roundTrip.scrapes() > 0)
             {
