@@ -544,14 +544,28 @@ public final class KeelNode implements AutoCloseable
 
     private static void checkPortFree(final Member self)
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(self.host(), self.clientPort())))
+        checkPortFree(self.host(), self.clientPort(), "client");
+    }
+
+    /**
+     * Refuse to start, with a message that says so, when a UDP port this node must bind is taken: Aeron would
+     * otherwise fail later with a less helpful error, or (on some systems) share the port.
+     *
+     * @param host address to bind.
+     * @param port UDP port.
+     * @param what what the port is for, e.g. {@code client} or {@code replication}.
+     * @throws IllegalStateException when the port cannot be bound.
+     */
+    public static void checkPortFree(final String host, final int port, final String what)
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, port)))
         {
             socket.getLocalPort();
         }
         catch (final SocketException ex)
         {
-            throw new IllegalStateException("client port " + self.clientPort() + " on " + self.host() +
-                " is not free (" + ex.getMessage() + "): is another node running?");
+            throw new IllegalStateException(what + " port " + port + " on " + host + " is not free (" +
+                ex.getMessage() + "): is another node running?");
         }
     }
 

@@ -248,6 +248,8 @@ public final class ReplicatedNode implements AutoCloseable
         this.ctx = ctx;
         final io.keel.gateway.Member self = ctx.members.stream().filter(m -> m.id() == ctx.memberId).findFirst()
             .orElseThrow();
+        KeelNode.checkPortFree(self.host(), self.clientPort(), "client");
+        KeelNode.checkPortFree(self.host(), self.replicationPort(), "replication");
         final String idle = KeelNode.Context.engineIdleName(ctx.idle);
         MediaDriver mediaDriver = null;
         Aeron client = null;
