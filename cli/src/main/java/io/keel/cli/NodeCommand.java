@@ -106,6 +106,11 @@ public final class NodeCommand implements Callable<Integer>
         description = "engine snapshot after this many events (default 0: by the engine's settings)")
     long snapshotEveryEvents;
 
+    @Option(names = "--journal-retention", paramLabel = "all|snapshots", defaultValue = "all",
+        description = "single node: all keeps the whole journal (default); snapshots deletes segments the oldest " +
+            "kept snapshot covers. Refused for a replicated pair until a standby can catch up from a snapshot")
+    String journalRetention;
+
     @Override
     public Integer call()
     {
@@ -119,8 +124,20 @@ public final class NodeCommand implements Callable<Integer>
             System.err.println("keel node " + id + ": refusing to start: " + ex.getMessage());
             return 2;
         }
+        if (!"all".equals(journalRetention) && !"snapshots".equals(journalRetention))
+        {
+            System.err.println("keel node " + id + ": refusing to start: --journal-retention '" + journalRetention +
+                "': expected all or snapshots");
+            return 2;
+        }
         if (memberList.size() == 2 && primary < 0)
         {
+            if ("snapshots".equals(journalRetention))
+            {
+                System.err.println("keel node " + id + ": refusing to start: --journal-retention snapshots is for a " +
+                    "single node: a standby behind the primary's first segment cannot catch up from a snapshot yet");
+                return 2;
+            }
             return replicated(memberList);
         }
         final KeelNode node;
@@ -137,6 +154,7 @@ public final class NodeCommand implements Callable<Integer>
                 .engineIdle(engineIdle)
                 .driverThreading(driverThreading)
                 .engineThreading(engineThreading)
+                .journalRetention("snapshots".equals(journalRetention))
                 .credentialsFile(credentials)
                 .aeronDir(aeronDir)
                 .primaryMemberId(primary)

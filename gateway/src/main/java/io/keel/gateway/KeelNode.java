@@ -322,6 +322,17 @@ public final class KeelNode implements AutoCloseable
         }
 
         /**
+         * @param retention true to delete journal segments the oldest kept snapshot covers (see
+         *                  {@link EngineContext#journalRetention(boolean)}).
+         * @return this.
+         */
+        public Context journalRetention(final boolean retention)
+        {
+            engine.journalRetention(retention);
+            return this;
+        }
+
+        /**
          * @param credentialsFile see {@link Credentials}; null turns authentication off.
          * @return this.
          */
