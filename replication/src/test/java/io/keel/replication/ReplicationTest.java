@@ -143,13 +143,15 @@ class ReplicationTest
             System.out.println("sync gate: " + checks + " checks, " + heldBack + " held back, released up to " +
                 maxReleased);
 
-            // the standby goes away: SYNC acknowledges nothing more and says so
+            // the standby goes away: SYNC acknowledges nothing more and says so (a loaded machine may already have
+            // counted a short loss above: count from here)
+            final long lossesBefore = a.node.counters().standbyLosses();
             b.stop();
             await("NO_STANDBY", DEADLINE_MS, () -> gate.status() == AckGate.Status.NO_STANDBY);
             final long after = a.appendGroups(50);
             assertEquals(end, gate.releasablePosition(after), "nothing beyond the last ack may be released");
             assertEquals(AckGate.Status.NO_STANDBY, gate.status());
-            assertEquals(1, a.node.counters().standbyLosses());
+            assertTrue(a.node.counters().standbyLosses() > lossesBefore, "the loss is counted");
 
             // it comes back, catches up, and responses flow again
             b.start();
