@@ -63,6 +63,7 @@ public final class GatewayRoundTrip implements SystemUnderTest
 
     private KeelNode node;
     private final ReplicatedNode[] pair = new ReplicatedNode[2];
+    private long startEpoch;
     private KeelClient client;
     private MetricsScraper scraper;
     private long completedCount;
@@ -272,6 +273,7 @@ public final class GatewayRoundTrip implements SystemUnderTest
         if (null != settings.replicated)
         {
             awaitStandbyCaughtUp(deadlineNs); // the replication stream flows, in ASYNC mode too
+            startEpoch = primary().replication().epoch();
         }
         for (final Thread thread : Thread.getAllStackTraces().keySet())
         {
@@ -351,6 +353,16 @@ public final class GatewayRoundTrip implements SystemUnderTest
             }
             sendIdle.idle(client.poll());
         }
+    }
+
+    /**
+     * @return true when a replicated pair's primary changed since the client connected (a failover: figures
+     * measured across it include it).
+     */
+    public boolean primaryChanged()
+    {
+        final ReplicatedNode primary = primary();
+        return null != pair[0] && (null == primary || primary.replication().epoch() != startEpoch);
     }
 
     /**
