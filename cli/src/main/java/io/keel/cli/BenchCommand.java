@@ -41,6 +41,7 @@ import java.util.concurrent.TimeUnit;
         BenchCommand.Gateway.class,
         BenchCommand.ClusterEcho.class,
         BenchCommand.Replicated.class,
+        BenchCommand.ClusterFailover.class,
         BenchCommand.Alloc.class,
         BenchCommand.JournalBench.class,
         BenchCommand.CodecBenchCommand.class,
@@ -55,7 +56,7 @@ public final class BenchCommand implements Runnable
     public void run()
     {
         throw new CommandLine.ParameterException(
-            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, cluster, replicated, alloc, journal, codec " +
+            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, cluster, replicated, cluster-failover, alloc, journal, codec " +
             "or compare");
     }
 
@@ -252,7 +253,10 @@ public final class BenchCommand implements Runnable
     }
 
     @Command(name = "quick", mixinStandardHelpOptions = true,
-        description = "Every scenario, small (1s warm-up, 3s per latency point): well under five minutes.")
+        description = {
+            "Every scenario, small (1s warm-up, 3s per latency point; 5 leader kills per heartbeat timeout in",
+            "cluster-failover): about 5 minutes."
+        })
     static final class Quick extends RunCommand
     {
         @Override
@@ -269,7 +273,10 @@ public final class BenchCommand implements Runnable
     }
 
     @Command(name = "full", mixinStandardHelpOptions = true,
-        description = "Every scenario with rate sweeps (5s warm-up, 20s per latency point): tens of minutes.")
+        description = {
+            "Every scenario with rate sweeps (5s warm-up, 20s per latency point; 20 leader kills per heartbeat timeout",
+            "in cluster-failover): tens of minutes."
+        })
     static final class Full extends RunCommand
     {
         @Override
@@ -387,6 +394,57 @@ public final class BenchCommand implements Runnable
         String scenarioName()
         {
             return "replicated";
+        }
+    }
+
+    @Command(name = "cluster-failover", mixinStandardHelpOptions = true,
+        description = {
+            "Failover baseline: a 3-member Aeron Cluster echo, each member in a JVM of its own (127.0.0.1), under",
+            "open-loop load (--rate, default 2k/s); the leader's JVM is killed with SIGKILL and the client-seen gap",
+            "(last echo before the kill -> first echo from the new leader) is measured, then the member is restarted",
+            "and caught up; repeated --rounds times for each leader heartbeat timeout. Saves gaps-<system>.hgrm and a",
+            "'failover' array in summary.json (gapsMs, p50Ms, p99Ms, maxMs per system). About 1 min with the defaults."
+        })
+    static final class ClusterFailover extends SingleScenario
+    {
+        @Option(names = "--rounds", paramLabel = "N", description = "Kills per heartbeat timeout. Default 5 (20 with --full).")
+        Integer rounds;
+
+        @Option(names = "--heartbeat-timeout", split = ",", paramLabel = "MS",
+            description = "Leader heartbeat timeout(s) in ms, each a fresh cluster. Default 1000,250.")
+        List<Long> heartbeatTimeoutsMs;
+
+        @Override
+        String scenarioName()
+        {
+            return "cluster-failover";
+        }
+
+        @Override
+        public Integer call() throws Exception
+        {
+            if (null != rounds)
+            {
+                if (rounds < 1)
+                {
+                    throw new IllegalArgumentException("--rounds must be >= 1, was: " + rounds);
+                }
+                System.setProperty("keel.bench.failover.rounds", Integer.toString(rounds));
+            }
+            if (null != heartbeatTimeoutsMs && !heartbeatTimeoutsMs.isEmpty())
+            {
+                final StringBuilder list = new StringBuilder();
+                for (final long ms : heartbeatTimeoutsMs)
+                {
+                    if (ms < 20)
+                    {
+                        throw new IllegalArgumentException("--heartbeat-timeout must be >= 20 ms, was: " + ms);
+                    }
+                    list.append(list.length() == 0 ? "" : ",").append(ms);
+                }
+                System.setProperty("keel.bench.failover.heartbeatTimeoutsMs", list.toString());
+            }
+            return super.call();
         }
     }
 

@@ -30,7 +30,7 @@ public final class Bench
     {
         return List.of(new FloorScenario(), new RingScenario(), new AeronPingPongScenario(), new GatewayScenario(),
             new AllocationScenario(), new ClusterScenario(),
-            new io.keel.perf.gateway.ReplicatedScenario());
+            new io.keel.perf.gateway.ReplicatedScenario(), new io.keel.perf.cluster.ClusterFailoverScenario());
     }
 
     /**

@@ -204,7 +204,7 @@ public final class ClusterEcho implements SystemUnderTest
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
         client = new ClusterEchoClient(ClusterMember.ingressEndpoints(clusterMembers),
-            settings.clientOwnDriver ? null : aeronDirs[0], settings.messageSizeBytes, settings.idle, recorder);
+            settings.clientOwnDriver ? null : aeronDirs[0], false, settings.messageSizeBytes, settings.idle, recorder);
     }
 
     /**

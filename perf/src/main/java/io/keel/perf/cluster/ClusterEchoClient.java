@@ -23,14 +23,18 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The client side of the Aeron Cluster echo, driven by one thread (the load thread): an {@link AeronCluster} with
- * either its own embedded media driver in INVOKER mode, whose duty cycle (driver and client conductor) runs in
- * {@link #poll()} like a {@code KeelClient}'s, or the driver of a member in this process. Every message carries its
+ * its own embedded media driver in INVOKER mode, whose duty cycle (driver and client conductor) runs in
+ * {@link #poll()} like a {@code KeelClient}'s; or its own driver on a thread of its own (SHARED) with a client
+ * conductor thread, which a leader change needs (AeronCluster adds the new leader's ingress publication with a
+ * blocking call that waits for a conductor thread); or the driver of a member in this process. Every message carries its
  * intended send time in its first 8 bytes; an echo records {@code now - intended} and the arrival time. Sends and
  * polls allocate nothing.
  */
 final class ClusterEchoClient implements AutoCloseable
 {
     private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
+    /** How long the client waits for a new leader before it closes itself (failover on two loaded cores). */
+    private static final long NEW_LEADER_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
 
     private final int messageSizeBytes;
     private final LatencyRecorder recorder;
@@ -45,12 +49,14 @@ final class ClusterEchoClient implements AutoCloseable
     private long completedCount;
     private volatile long lastEchoNs;
     private volatile int lastEchoLeader = -1;
+    private volatile String lastSessionEvent = "none";
 
     /**
      * Connects, retrying until the cluster has a leader that accepts the session.
      *
      * @param ingressEndpoints {@code 0=host:port,...}.
-     * @param sharedAeronDir   a member's driver directory to share, or null: an own embedded driver (INVOKER).
+     * @param sharedAeronDir   a member's driver directory to share, or null: an own embedded driver.
+     * @param threadedDriver   with an own driver: true, SHARED threading and a conductor thread; false, INVOKER.
      * @param messageSizeBytes message size, at least 8.
      * @param idle             idle strategy of the waits.
      * @param recorder         where round trips go.
@@ -58,6 +64,7 @@ final class ClusterEchoClient implements AutoCloseable
     ClusterEchoClient(
         final String ingressEndpoints,
         final String sharedAeronDir,
+        final boolean threadedDriver,
         final int messageSizeBytes,
         final IdleMode idle,
         final LatencyRecorder recorder)
@@ -74,12 +81,13 @@ final class ClusterEchoClient implements AutoCloseable
             if (null == sharedAeronDir)
             {
                 ownDriver = MediaDriver.launch(KeelNode.driverContext(DriverDirectories.fresh("perf-cluster-client"),
-                    idle.label()).threadingMode(ThreadingMode.INVOKER));
-                ownAeron = Aeron.connect(KeelNode.clientContext(ownDriver.aeronDirectoryName(), ownDriver));
+                    idle.label()).threadingMode(threadedDriver ? ThreadingMode.SHARED : ThreadingMode.INVOKER));
+                ownAeron = Aeron.connect(KeelNode.clientContext(ownDriver.aeronDirectoryName(),
+                    threadedDriver ? null : ownDriver));
             }
             driver = ownDriver;
             aeron = ownAeron;
-            driverInvoker = null == ownDriver ? null : ownDriver.sharedAgentInvoker();
+            driverInvoker = null == ownDriver || threadedDriver ? null : ownDriver.sharedAgentInvoker();
             conductorInvoker = null == ownAeron ? null : ownAeron.conductorAgentInvoker();
             final EgressListener listener = new EgressListener()
             {
@@ -94,6 +102,19 @@ final class ClusterEchoClient implements AutoCloseable
                 {
                     onEcho(buffer, offset);
                 }
+
+                @Override
+                public void onSessionEvent(
+                    final long correlationId,
+                    final long clusterSessionId,
+                    final long leadershipTermId,
+                    final int leaderMemberId,
+                    final io.aeron.cluster.codecs.EventCode code,
+                    final String detail)
+                {
+                    lastSessionEvent = code + " (leader " + leaderMemberId + ", term " + leadershipTermId + "): " +
+                        detail;
+                }
             };
             final long deadlineNs = System.nanoTime() + CONNECT_TIMEOUT_NS;
             while (null == connected)
@@ -102,7 +123,8 @@ final class ClusterEchoClient implements AutoCloseable
                     .ingressChannel("aeron:udp?term-length=1m")
                     .ingressEndpoints(ingressEndpoints)
                     .egressChannel("aeron:udp?endpoint=" + ClusterMember.LOOPBACK + ":0|term-length=1m")
-                    .egressListener(listener);
+                    .egressListener(listener)
+                    .newLeaderTimeoutNs(NEW_LEADER_TIMEOUT_NS);
                 if (null == ownAeron)
                 {
                     context.aeronDirectoryName(sharedAeronDir);
@@ -240,6 +262,12 @@ final class ClusterEchoClient implements AutoCloseable
     int leaderMemberId()
     {
         return client.leaderMemberId();
+    }
+
+    /** @return the last session event from the cluster (why a session closed, for example). */
+    String lastSessionEvent()
+    {
+        return lastSessionEvent;
     }
 
     boolean isClosed()

@@ -50,6 +50,25 @@ public final class ReplicatedScenario implements Scenario
     private static final int PRIMING_ROUND_TRIPS = 20_000;
     private static final int CLUSTER_MEMBER_HOT_THREADS = 4;
 
+    private final int primingRoundTrips;
+
+    /**
+     * The scenario as {@code keel bench} runs it: 20,000 closed-loop round trips prime each system (JIT, page
+     * faults) before its warm-up.
+     */
+    public ReplicatedScenario()
+    {
+        this(PRIMING_ROUND_TRIPS);
+    }
+
+    /**
+     * @param primingRoundTrips closed-loop round trips before each system's first warm-up (tests use few).
+     */
+    public ReplicatedScenario(final int primingRoundTrips)
+    {
+        this.primingRoundTrips = primingRoundTrips;
+    }
+
     @Override
     public String name()
     {
@@ -118,7 +137,7 @@ public final class ReplicatedScenario implements Scenario
         judge(report, rates);
     }
 
-    private static void runKeel(
+    private void runKeel(
         final BenchContext context,
         final RunReport report,
         final String name,
@@ -128,7 +147,7 @@ public final class ReplicatedScenario implements Scenario
         final LatencyRecorder recorder = LatencyRecorder.singleWriter();
         try (GatewayRoundTrip roundTrip = GatewayRoundTrip.launch(settings, recorder))
         {
-            GatewayScenario.prime(roundTrip, PRIMING_ROUND_TRIPS);
+            GatewayScenario.prime(roundTrip, primingRoundTrips);
             measure(context, report, name, SINGLE.equals(name) ? Role.BASELINE : Role.SCENARIO,
                 roundTrip, recorder, rates);
             if (roundTrip.failedCount() > 0)
@@ -142,7 +161,7 @@ public final class ReplicatedScenario implements Scenario
         }
     }
 
-    private static void runCluster(
+    private void runCluster(
         final BenchContext context,
         final RunReport report,
         final String name,
@@ -155,7 +174,7 @@ public final class ReplicatedScenario implements Scenario
             .messageSizeBytes(messageSize).idle(context.idleMode()).fileSyncLevel(0).clientOwnDriver(true)
             .leaderHeartbeatTimeoutNs(TimeUnit.SECONDS.toNanos(10)), recorder))
         {
-            GatewayScenario.prime(echo, PRIMING_ROUND_TRIPS);
+            GatewayScenario.prime(echo, primingRoundTrips);
             measure(context, report, name, Role.BASELINE, echo, recorder, rates);
         }
     }

@@ -77,10 +77,10 @@ class ReplicatedScenarioTest
     void everySeriesRecordsEveryLoadAndTheTargetsAreJudged() throws Exception
     {
         final BenchContext context = BenchContext.quick().ratesPerSecond(2_000)
-            .warmupNs(TimeUnit.MILLISECONDS.toNanos(200)).durationNs(TimeUnit.MILLISECONDS.toNanos(500))
-            .intervalNs(TimeUnit.MILLISECONDS.toNanos(250)).outputDirectory(temp).conclude();
+            .warmupNs(TimeUnit.MILLISECONDS.toNanos(100)).durationNs(TimeUnit.MILLISECONDS.toNanos(300))
+            .intervalNs(TimeUnit.MILLISECONDS.toNanos(100)).outputDirectory(temp).conclude();
         final RunReport report = RunReport.create(temp, "replicated", "test", LocalDateTime.now());
-        new ReplicatedScenario().run(context, report);
+        new ReplicatedScenario(500).run(context, report);
         report.finish(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
 
         final Set<String> seen = new TreeSet<>();
