@@ -22,7 +22,9 @@ import java.util.Locale;
  * <p>
  * Saved beside the usual run files: {@code gaps-<system>.hgrm} (ms) and, in {@code summary.json}, a {@code failover}
  * array with one object per system: {@code system, members, heartbeatTimeoutMs, electionTimeoutMs, rounds, gapsMs,
- * p50Ms, p99Ms, maxMs, meanMs, newLeaderNoticeMs}, the same fields {@code keel bench failover} records for Keel.
+ * gapP50Ms, gapP99Ms, gapMaxMs, gapMeanMs, newLeaderNoticeMs, roundsWithClientReconnect, freshRestarts}; the first
+ * system's {@code system, heartbeatTimeoutMs, gapsMs, gapP50Ms, gapP99Ms, gapMaxMs} also at the top level, named as
+ * {@code keel bench failover} names Keel's, so the two summaries sit side by side.
  * Settings: {@code keel.bench.failover.rounds} (default 5 quick, 20 full), {@code keel.bench.failover.heartbeatTimeoutsMs}
  * (comma list, default {@code 1000,250}); the rate is the first {@code --rate} (default 2k/s).
  */
@@ -114,10 +116,10 @@ public final class ClusterFailoverScenario implements Scenario
                     json.value(round.gapNs / 1e6);
                 }
                 json.endArray();
-                json.field("p50Ms", r.percentileMs(50))
-                    .field("p99Ms", r.percentileMs(99))
-                    .field("maxMs", r.histogram.getMaxValue() / 1e6)
-                    .field("meanMs", r.histogram.getMean() / 1e6);
+                json.field("gapP50Ms", r.percentileMs(50))
+                    .field("gapP99Ms", r.percentileMs(99))
+                    .field("gapMaxMs", r.histogram.getMaxValue() / 1e6)
+                    .field("gapMeanMs", r.histogram.getMean() / 1e6);
                 json.name("newLeaderNoticeMs").beginArray();
                 for (final ClusterFailover.Round round : r.rounds)
                 {
@@ -131,6 +133,26 @@ public final class ClusterFailoverScenario implements Scenario
             }
             json.endArray();
         });
+
+        if (!results.isEmpty())
+        {
+            // the first system's figures at the top level too, named as keel bench failover names Keel's
+            final Result first = results.get(0);
+            report.section("system", json -> json.value(first.system))
+                .section("heartbeatTimeoutMs", json -> json.value(first.heartbeatTimeoutMs))
+                .section("gapsMs", json ->
+                {
+                    json.beginArray();
+                    for (final ClusterFailover.Round round : first.rounds)
+                    {
+                        json.value(round.gapNs / 1e6);
+                    }
+                    json.endArray();
+                })
+                .section("gapP50Ms", json -> json.value(first.percentileMs(50)))
+                .section("gapP99Ms", json -> json.value(first.percentileMs(99)))
+                .section("gapMaxMs", json -> json.value(first.histogram.getMaxValue() / 1e6));
+        }
 
         final TextTable table = new TextTable("failover (client-seen gap)", "heartbeat timeout", "rounds", "p50",
             "p99", "max", "gaps");
