@@ -254,8 +254,8 @@ public final class BenchCommand implements Runnable
 
     @Command(name = "quick", mixinStandardHelpOptions = true,
         description = {
-            "Every scenario, small (1s warm-up, 3s per latency point; 5 leader kills per heartbeat timeout in",
-            "cluster-failover): about 5 minutes."
+            "Every scenario, small: about 5 minutes.",
+            "1s warm-up and 3s per latency point; 3 leader kills per heartbeat timeout in cluster-failover."
         })
     static final class Quick extends RunCommand
     {
@@ -274,8 +274,8 @@ public final class BenchCommand implements Runnable
 
     @Command(name = "full", mixinStandardHelpOptions = true,
         description = {
-            "Every scenario with rate sweeps (5s warm-up, 20s per latency point; 20 leader kills per heartbeat timeout",
-            "in cluster-failover): tens of minutes."
+            "Every scenario with rate sweeps: tens of minutes.",
+            "5s warm-up and 20s per latency point; 20 leader kills per heartbeat timeout in cluster-failover."
         })
     static final class Full extends RunCommand
     {
@@ -407,7 +407,8 @@ public final class BenchCommand implements Runnable
         })
     static final class ClusterFailover extends SingleScenario
     {
-        @Option(names = "--rounds", paramLabel = "N", description = "Kills per heartbeat timeout. Default 5 (20 with --full).")
+        @Option(names = "--rounds", paramLabel = "N",
+            description = "Kills per heartbeat timeout. Default 5 (3 in bench quick, 20 with --full and in bench full).")
         Integer rounds;
 
         @Option(names = "--heartbeat-timeout", split = ",", paramLabel = "MS",
