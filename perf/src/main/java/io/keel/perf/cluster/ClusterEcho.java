@@ -307,7 +307,8 @@ public final class ClusterEcho implements SystemUnderTest
 
     static int freeLoopbackPort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ClusterMember.LOOPBACK), 0)))
+        try (DatagramSocket socket =
+            new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ClusterMember.LOOPBACK), 0)))
         {
             return socket.getLocalPort();
         }

@@ -25,8 +25,9 @@ import java.util.Locale;
  * gapP50Ms, gapP99Ms, gapMaxMs, gapMeanMs, newLeaderNoticeMs, roundsWithClientReconnect, freshRestarts}; the first
  * system's {@code system, heartbeatTimeoutMs, gapsMs, gapP50Ms, gapP99Ms, gapMaxMs} also at the top level, named as
  * {@code keel bench failover} names Keel's, so the two summaries sit side by side.
- * Settings: {@code keel.bench.failover.rounds} (default 5; 3 in {@code bench quick}, 20 in {@code bench full}), {@code keel.bench.failover.heartbeatTimeoutsMs}
- * (comma list, default {@code 1000,250}); the rate is the first {@code --rate} (default 2k/s).
+ * Settings: {@code keel.bench.failover.rounds} (default 5; 3 in {@code bench quick}, 20 in {@code bench full}),
+ * {@code keel.bench.failover.heartbeatTimeoutsMs} (comma list, default {@code 1000,250}); the rate is the first
+ * {@code --rate} (default 2k/s).
  */
 public final class ClusterFailoverScenario implements Scenario
 {
@@ -58,7 +59,8 @@ public final class ClusterFailoverScenario implements Scenario
         // bench quick keeps the whole suite near five minutes: 3 kills per timeout there, 5 on its own, 20 in full
         final int rounds = Integer.getInteger("keel.bench.failover.rounds",
             context.isFull() ? 20 : "quick".equals(context.profile()) ? 3 : 5);
-        final String[] timeouts = System.getProperty("keel.bench.failover.heartbeatTimeoutsMs", "1000,250").split(",");
+        final String[] timeouts =
+            System.getProperty("keel.bench.failover.heartbeatTimeoutsMs", "1000,250").split(",");
         final long rate = context.ratesOrDefault(defaultRatesPerSecond(context))[0];
         report.setting("idle", context.idleMode().label())
             .setting("members", MEMBERS)

@@ -39,8 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Client → node → client over Aeron UDP on 127.0.0.1: a {@link KeelNode} (ledger domain, journal in a temp dir)
  * in this process, or a replicated pair of {@link ReplicatedNode}s ({@link Settings#replicated(AckMode)}), each
  * with its own embedded media driver, and a {@link KeelClient} driven by the load thread ({@code ownThread(false)}:
- * the load thread runs the client's duty cycle through {@link #poll()}). The client path is the same for both. Every operation is a {@code Deposit} to one account: one
- * command, one event journaled, one answer. The intended send time travels in a table indexed by command id, so
+ * the load thread runs the client's duty cycle through {@link #poll()}). The client path is the same for both.
+ * Every operation is a {@code Deposit} to one account: one command, one event journaled, one answer. The intended send time travels in a table indexed by command id, so
  * the latency runs from it to the answer's arrival.
  */
 public final class GatewayRoundTrip implements SystemUnderTest
@@ -242,7 +242,8 @@ public final class GatewayRoundTrip implements SystemUnderTest
             .connectTimeoutNs(CONNECT_TIMEOUT_NS).invokeDriver(!settings.threadPerDriver);
         if (!settings.clientOwnDriver)
         {
-            clientContext.aeronDirectoryName(null != node ? node.aeronDirectoryName() : primary().aeronDirectoryName());
+            clientContext.aeronDirectoryName(
+                null != node ? node.aeronDirectoryName() : primary().aeronDirectoryName());
         }
         client = KeelClient.connect(clientContext);
 
