@@ -379,14 +379,18 @@ public final class BenchCommand implements Runnable
 
     @Command(name = "replicated", mixinStandardHelpOptions = true,
         description = {
-            "Round trip through the same KeelClient path, 68 B answers, same idle strategies, in one run: an unreplicated",
-            "node (keel-single), a replicated pair acking sync (keel-pair-sync) and async (keel-pair-async), beside a",
-            "1-member and a 3-member Aeron Cluster echo (aeron-cluster-1-echo, aeron-cluster-3-echo). Every node/member",
-            "in this JVM with its own embedded media driver, folders and 127.0.0.1 ports. Open loop at 10k/s and 50k/s",
-            "(coordinated-omission corrected) and closed loop (RTT); prints the issue's targets met or missed",
-            "(sync p99 <= 2 x unreplicated p99 at 50k/s; sync p50 <= 1-member cluster echo p50). About 1.5 min.",
-            "JVM properties: keel.bench.gateway.fsync=none|batch|always, keel.bench.replicated.failureTimeoutMs=250,",
-            "keel.bench.replicated.series=keel-single,keel-pair-sync,... (set with KEEL_JAVA_OPTS=-D...)."
+            "Replicated round trip beside its baselines, in one run (about 1.5 min).",
+            "Same KeelClient path, 68 B answers and idle strategy for: an unreplicated",
+            "node (keel-single), a replicated pair acking sync (keel-pair-sync) and",
+            "async (keel-pair-async), a 1- and a 3-member Aeron Cluster echo",
+            "(aeron-cluster-1-echo, aeron-cluster-3-echo). Every node or member runs in",
+            "this JVM with its own embedded media driver, folders and 127.0.0.1 ports.",
+            "Open loop at 10k/s and 50k/s (coordinated-omission corrected) and closed",
+            "loop (RTT). Prints the targets met or missed: sync p99 <= 2 x unreplicated",
+            "p99 at 50k/s; sync p50 <= 1-member cluster echo p50.",
+            "JVM properties (KEEL_JAVA_OPTS=-D...): keel.bench.gateway.fsync=none|batch|",
+            "always, keel.bench.replicated.failureTimeoutMs=250,",
+            "keel.bench.replicated.series=keel-single,keel-pair-sync,..."
         })
     static final class Replicated extends SingleScenario
     {
@@ -399,11 +403,13 @@ public final class BenchCommand implements Runnable
 
     @Command(name = "cluster-failover", mixinStandardHelpOptions = true,
         description = {
-            "Failover baseline: a 3-member Aeron Cluster echo, each member in a JVM of its own (127.0.0.1), under",
-            "open-loop load (--rate, default 2k/s); the leader's JVM is killed with SIGKILL and the client-seen gap",
-            "(last echo before the kill -> first echo from the new leader) is measured, then the member is restarted",
-            "and caught up; repeated --rounds times for each leader heartbeat timeout. Saves gaps-<system>.hgrm and a",
-            "'failover' array in summary.json (gapsMs, p50Ms, p99Ms, maxMs per system). About 1 min with the defaults."
+            "Failover baseline: Aeron Cluster leader killed with SIGKILL (about 70 s).",
+            "A 3-member Aeron Cluster echo, each member in a JVM of its own (127.0.0.1),",
+            "under open-loop load (--rate, default 2k/s). The leader's JVM is killed and",
+            "the client-seen gap (last echo before the kill -> first echo from the new",
+            "leader) measured; the member is restarted and caught up; --rounds times for",
+            "each leader heartbeat timeout. Saves gaps-<system>.hgrm and, in",
+            "summary.json, gapsMs, gapP50Ms, gapP99Ms, gapMaxMs per system."
         })
     static final class ClusterFailover extends SingleScenario
     {
