@@ -40,6 +40,8 @@ import java.util.concurrent.TimeUnit;
         BenchCommand.AeronPingPong.class,
         BenchCommand.Gateway.class,
         BenchCommand.ClusterEcho.class,
+        BenchCommand.Replicated.class,
+        BenchCommand.ClusterFailover.class,
         BenchCommand.Alloc.class,
         BenchCommand.JournalBench.class,
         BenchCommand.CodecBenchCommand.class,
@@ -54,7 +56,8 @@ public final class BenchCommand implements Runnable
     public void run()
     {
         throw new CommandLine.ParameterException(
-            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, cluster, alloc, journal, codec or compare");
+            spec.commandLine(), "Missing subcommand: quick, full, floor, ring, aeron, gateway, cluster, replicated, cluster-failover, alloc, journal, codec " +
+            "or compare");
     }
 
     /**
@@ -250,7 +253,10 @@ public final class BenchCommand implements Runnable
     }
 
     @Command(name = "quick", mixinStandardHelpOptions = true,
-        description = "Every scenario, small (1s warm-up, 3s per latency point): well under five minutes.")
+        description = {
+            "Every scenario, small: about 5 minutes.",
+            "1s warm-up and 3s per latency point; 3 leader kills per heartbeat timeout in cluster-failover."
+        })
     static final class Quick extends RunCommand
     {
         @Override
@@ -267,7 +273,10 @@ public final class BenchCommand implements Runnable
     }
 
     @Command(name = "full", mixinStandardHelpOptions = true,
-        description = "Every scenario with rate sweeps (5s warm-up, 20s per latency point): tens of minutes.")
+        description = {
+            "Every scenario with rate sweeps: tens of minutes.",
+            "5s warm-up and 20s per latency point; 20 leader kills per heartbeat timeout in cluster-failover."
+        })
     static final class Full extends RunCommand
     {
         @Override
@@ -365,6 +374,84 @@ public final class BenchCommand implements Runnable
         String scenarioName()
         {
             return "cluster";
+        }
+    }
+
+    @Command(name = "replicated", mixinStandardHelpOptions = true,
+        description = {
+            "Replicated round trip beside its baselines, in one run (about 1.5 min).",
+            "Same KeelClient path, 68 B answers and idle strategy for: an unreplicated",
+            "node (keel-single), a replicated pair acking sync (keel-pair-sync) and",
+            "async (keel-pair-async), a 1- and a 3-member Aeron Cluster echo",
+            "(aeron-cluster-1-echo, aeron-cluster-3-echo). Every node or member runs in",
+            "this JVM with its own embedded media driver, folders and 127.0.0.1 ports.",
+            "Open loop at 10k/s and 50k/s (coordinated-omission corrected) and closed",
+            "loop (RTT). Prints the targets met or missed: sync p99 <= 2 x unreplicated",
+            "p99 at 50k/s; sync p50 <= 1-member cluster echo p50.",
+            "JVM properties (KEEL_JAVA_OPTS=-D...): keel.bench.gateway.fsync=none|batch|",
+            "always, keel.bench.replicated.failureTimeoutMs=250,",
+            "keel.bench.replicated.series=keel-single,keel-pair-sync,..."
+        })
+    static final class Replicated extends SingleScenario
+    {
+        @Override
+        String scenarioName()
+        {
+            return "replicated";
+        }
+    }
+
+    @Command(name = "cluster-failover", mixinStandardHelpOptions = true,
+        description = {
+            "Failover baseline: Aeron Cluster leader killed with SIGKILL (about 70 s).",
+            "A 3-member Aeron Cluster echo, each member in a JVM of its own (127.0.0.1),",
+            "under open-loop load (--rate, default 2k/s). The leader's JVM is killed and",
+            "the client-seen gap (last echo before the kill -> first echo from the new",
+            "leader) measured; the member is restarted and caught up; --rounds times for",
+            "each leader heartbeat timeout. Saves gaps-<system>.hgrm and, in",
+            "summary.json, gapsMs, gapP50Ms, gapP99Ms, gapMaxMs per system."
+        })
+    static final class ClusterFailover extends SingleScenario
+    {
+        @Option(names = "--rounds", paramLabel = "N",
+            description = "Kills per heartbeat timeout. Default 5 (3 in bench quick, 20 with --full and in bench full).")
+        Integer rounds;
+
+        @Option(names = "--heartbeat-timeout", split = ",", paramLabel = "MS",
+            description = "Leader heartbeat timeout(s) in ms, each a fresh cluster. Default 1000,250.")
+        List<Long> heartbeatTimeoutsMs;
+
+        @Override
+        String scenarioName()
+        {
+            return "cluster-failover";
+        }
+
+        @Override
+        public Integer call() throws Exception
+        {
+            if (null != rounds)
+            {
+                if (rounds < 1)
+                {
+                    throw new IllegalArgumentException("--rounds must be >= 1, was: " + rounds);
+                }
+                System.setProperty("keel.bench.failover.rounds", Integer.toString(rounds));
+            }
+            if (null != heartbeatTimeoutsMs && !heartbeatTimeoutsMs.isEmpty())
+            {
+                final StringBuilder list = new StringBuilder();
+                for (final long ms : heartbeatTimeoutsMs)
+                {
+                    if (ms < 20)
+                    {
+                        throw new IllegalArgumentException("--heartbeat-timeout must be >= 20 ms, was: " + ms);
+                    }
+                    list.append(list.length() == 0 ? "" : ",").append(ms);
+                }
+                System.setProperty("keel.bench.failover.heartbeatTimeoutsMs", list.toString());
+            }
+            return super.call();
         }
     }
 

@@ -29,7 +29,8 @@ public final class Bench
     public static List<Scenario> scenarios()
     {
         return List.of(new FloorScenario(), new RingScenario(), new AeronPingPongScenario(), new GatewayScenario(),
-            new AllocationScenario(), new ClusterScenario());
+            new AllocationScenario(), new ClusterScenario(),
+            new io.keel.perf.gateway.ReplicatedScenario(), new io.keel.perf.cluster.ClusterFailoverScenario());
     }
 
     /**

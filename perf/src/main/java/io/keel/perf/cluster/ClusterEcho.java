@@ -1,29 +1,17 @@
 package io.keel.perf.cluster;
 
-import io.aeron.archive.Archive;
-import io.aeron.archive.ArchiveThreadingMode;
-import io.aeron.archive.client.AeronArchive;
-import io.aeron.cluster.ClusteredMediaDriver;
-import io.aeron.cluster.ConsensusModule;
-import io.aeron.cluster.client.AeronCluster;
-import io.aeron.cluster.client.EgressListener;
 import io.aeron.cluster.codecs.CloseReason;
 import io.aeron.cluster.service.ClientSession;
 import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredService;
-import io.aeron.cluster.service.ClusteredServiceContainer;
-import io.aeron.driver.MediaDriver;
-import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.Header;
 import io.keel.perf.IdleMode;
 import io.keel.perf.LatencyRecorder;
 import io.keel.perf.SystemUnderTest;
-import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
 import java.io.IOException;
@@ -34,43 +22,96 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
- * The baseline for a replicated round trip: a single-node Aeron Cluster whose service echoes every message back
- * to the session that sent it. Everything runs in this JVM on 127.0.0.1: a {@link ClusteredMediaDriver} (media
- * driver SHARED, archive SHARED, consensus module), a {@link ClusteredServiceContainer} with the echo service, and
- * an {@link AeronCluster} client driven by the load thread. Each message carries its intended send time in its first
- * 8 bytes; the client records the round trip when the echo comes back on the egress. The cluster log is sequenced,
- * recorded by the archive and only then delivered to the service, as in a real cluster; the archive and consensus
- * module sync files per {@code fileSyncLevel} (0: never, the default here, as Keel's fsync {@code none}). Every
- * agent uses the given idle strategy; the Aeron, archive and cluster folders are temporary and deleted on close.
+ * The baseline for a replicated round trip: an Aeron Cluster of one or more members whose service echoes every
+ * message back to the session that sent it. Everything runs in this JVM on 127.0.0.1: each member is a
+ * {@link ClusterMember} (its own {@code ClusteredMediaDriver}: media driver SHARED, archive SHARED, consensus module;
+ * and a {@code ClusteredServiceContainer} with the echo service; its own driver directory, folders and ports), and an
+ * {@code AeronCluster} client driven by the load thread, on a member's driver or on its own embedded driver in INVOKER
+ * mode. Each message carries its intended send time in its first 8 bytes; the client records the round trip when the
+ * echo comes back on the egress. The cluster log is sequenced, recorded by the archive (of a majority of members, for
+ * more than one) and only then delivered to the service, as in a real cluster; archives and consensus modules sync
+ * files per {@code fileSyncLevel} (0: never, the default here, as Keel's fsync {@code none}). Every agent uses the
+ * given idle strategy; the folders are temporary and deleted on close.
  */
 public final class ClusterEcho implements SystemUnderTest
 {
-    private static final String LOOPBACK = "127.0.0.1";
-    private static final String LOCAL_CONTROL = "aeron:ipc?term-length=64k";
-    private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
-    private static final long SESSION_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
+    private static final long ELECTION_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
 
     private final File baseDirectory;
     private final File aeronDirectory;
-    private final int messageSizeBytes;
-    private final LatencyRecorder recorder;
-    private final IdleStrategy sendIdleStrategy;
-    private final UnsafeBuffer sendBuffer;
-    private final AtomicLong completed = new AtomicLong();
-    private ClusteredMediaDriver clusteredMediaDriver;
-    private ClusteredServiceContainer container;
-    private AeronCluster client;
-    private long completedCount;
+    private final Settings settings;
+    private final ClusterMember[] members;
+    private final String[] aeronDirs;
+    private ClusterEchoClient client;
 
-    private ClusterEcho(final int messageSizeBytes, final IdleMode idleMode, final LatencyRecorder recorder)
+    /**
+     * What to start.
+     */
+    public static final class Settings
     {
-        this.messageSizeBytes = messageSizeBytes;
-        this.recorder = recorder;
-        this.sendIdleStrategy = idleMode.newIdleStrategy();
-        this.sendBuffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(Math.max(64, messageSizeBytes), 64));
+        int memberCount = 1;
+        int messageSizeBytes = 68;
+        IdleMode idle = IdleMode.YIELD;
+        int fileSyncLevel;
+        boolean clientOwnDriver;
+        long leaderHeartbeatTimeoutNs = TimeUnit.SECONDS.toNanos(1);
+
+        /** @param memberCount members, 1 or more (3 for a cluster that survives one failure). @return this. */
+        public Settings memberCount(final int memberCount)
+        {
+            this.memberCount = memberCount;
+            return this;
+        }
+
+        /** @param messageSizeBytes echo size, at least 8 (the intended time). @return this. */
+        public Settings messageSizeBytes(final int messageSizeBytes)
+        {
+            this.messageSizeBytes = messageSizeBytes;
+            return this;
+        }
+
+        /** @param idle idle strategy of every agent and of the load thread's waits. @return this. */
+        public Settings idle(final IdleMode idle)
+        {
+            this.idle = idle;
+            return this;
+        }
+
+        /** @param fileSyncLevel archive and consensus module file sync: 0 none, 1 data, 2 data + metadata. @return this. */
+        public Settings fileSyncLevel(final int fileSyncLevel)
+        {
+            this.fileSyncLevel = fileSyncLevel;
+            return this;
+        }
+
+        /**
+         * @param clientOwnDriver true: the client embeds its own media driver in INVOKER mode, run by the load thread
+         *                        (as a {@code KeelClient} does); false (default): it uses member 0's driver.
+         * @return this.
+         */
+        public Settings clientOwnDriver(final boolean clientOwnDriver)
+        {
+            this.clientOwnDriver = clientOwnDriver;
+            return this;
+        }
+
+        /** @param leaderHeartbeatTimeoutNs see {@link ClusterMember.Settings#leaderHeartbeatTimeoutNs(long)}. @return this. */
+        public Settings leaderHeartbeatTimeoutNs(final long leaderHeartbeatTimeoutNs)
+        {
+            this.leaderHeartbeatTimeoutNs = leaderHeartbeatTimeoutNs;
+            return this;
+        }
+    }
+
+    private ClusterEcho(final Settings settings)
+    {
+        this.settings = settings;
+        this.members = new ClusterMember[settings.memberCount];
+        this.aeronDirs = new String[settings.memberCount];
         try
         {
             this.baseDirectory = Files.createTempDirectory("keel-perf-cluster-").toFile();
@@ -86,7 +127,7 @@ public final class ClusterEcho implements SystemUnderTest
     }
 
     /**
-     * Starts the cluster, elects the single node, connects the client and waits until the session is open.
+     * Starts a single-node cluster, elects it, connects a client on its driver and waits until the session is open.
      *
      * @param messageSizeBytes echo size, at least 8 (the intended time).
      * @param idleMode         idle strategy of every agent and of the load thread's waits.
@@ -97,18 +138,35 @@ public final class ClusterEcho implements SystemUnderTest
     public static ClusterEcho launch(
         final int messageSizeBytes, final IdleMode idleMode, final int fileSyncLevel, final LatencyRecorder recorder)
     {
-        if (messageSizeBytes < 8)
+        return launch(new Settings().messageSizeBytes(messageSizeBytes).idle(idleMode).fileSyncLevel(fileSyncLevel),
+            recorder);
+    }
+
+    /**
+     * Starts the members, waits for a leader, connects the client and waits until the session is open.
+     *
+     * @param settings what to start.
+     * @param recorder where round-trip times go (written by the load thread).
+     * @return the started echo; close it to stop everything and delete its folders.
+     */
+    public static ClusterEcho launch(final Settings settings, final LatencyRecorder recorder)
+    {
+        if (settings.messageSizeBytes < 8)
         {
-            throw new IllegalArgumentException("message size must be >= 8 bytes, was: " + messageSizeBytes);
+            throw new IllegalArgumentException("message size must be >= 8 bytes, was: " + settings.messageSizeBytes);
         }
-        if (fileSyncLevel < 0 || fileSyncLevel > 2)
+        if (settings.fileSyncLevel < 0 || settings.fileSyncLevel > 2)
         {
-            throw new IllegalArgumentException("fileSyncLevel must be 0, 1 or 2, was: " + fileSyncLevel);
+            throw new IllegalArgumentException("fileSyncLevel must be 0, 1 or 2, was: " + settings.fileSyncLevel);
         }
-        final ClusterEcho echo = new ClusterEcho(messageSizeBytes, idleMode, recorder);
+        if (settings.memberCount < 1)
+        {
+            throw new IllegalArgumentException("memberCount must be >= 1, was: " + settings.memberCount);
+        }
+        final ClusterEcho echo = new ClusterEcho(settings);
         try
         {
-            echo.start(idleMode, fileSyncLevel);
+            echo.start(recorder);
             return echo;
         }
         catch (final RuntimeException ex)
@@ -118,89 +176,67 @@ public final class ClusterEcho implements SystemUnderTest
         }
     }
 
-    private void start(final IdleMode idleMode, final int fileSyncLevel)
+    private void start(final LatencyRecorder recorder)
     {
-        final int ingressPort = freeLoopbackPort();
-        final String members = "0," + LOOPBACK + ":" + ingressPort + "," + LOOPBACK + ":" + freeLoopbackPort() + "," +
-            LOOPBACK + ":" + freeLoopbackPort() + "," + LOOPBACK + ":0," + LOOPBACK + ":" + freeLoopbackPort();
-        final String aeronDir = aeronDirectory.getAbsolutePath();
-        final File clusterDir = new File(baseDirectory, "cluster");
-
-        clusteredMediaDriver = ClusteredMediaDriver.launch(
-            new MediaDriver.Context()
-                .aeronDirectoryName(aeronDir)
-                .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(idleMode.newIdleStrategy())
-                .dirDeleteOnStart(true)
-                .dirDeleteOnShutdown(true)
-                .termBufferSparseFile(true)
-                .warnIfDirectoryExists(false),
-            new Archive.Context()
-                .aeronDirectoryName(aeronDir)
-                .archiveDir(new File(baseDirectory, "archive"))
-                .deleteArchiveOnStart(true)
-                .controlChannelEnabled(false)
-                .localControlChannel(LOCAL_CONTROL)
-                .archiveClientContext(localArchive(aeronDir))
-                .replicationChannel("aeron:udp?endpoint=" + LOOPBACK + ":0")
-                .recordingEventsEnabled(false)
-                .threadingMode(ArchiveThreadingMode.SHARED)
-                .idleStrategySupplier(idleMode::newIdleStrategy)
-                .segmentFileLength(64 * 1024 * 1024)
-                .fileSyncLevel(fileSyncLevel)
-                .catalogFileSyncLevel(fileSyncLevel),
-            new ConsensusModule.Context()
-                .aeronDirectoryName(aeronDir)
-                .clusterDir(clusterDir)
-                .deleteDirOnStart(true)
-                .clusterMemberId(0)
-                .clusterMembers(members)
-                .ingressChannel("aeron:udp?term-length=1m")
-                .logChannel("aeron:udp?term-length=4m")
-                .replicationChannel("aeron:udp?endpoint=" + LOOPBACK + ":0")
-                .sessionTimeoutNs(SESSION_TIMEOUT_NS)
-                .idleStrategySupplier(idleMode::newIdleStrategy)
-                .fileSyncLevel(fileSyncLevel)
-                .archiveContext(localArchive(aeronDir)));
-
-        container = ClusteredServiceContainer.launch(new ClusteredServiceContainer.Context()
-            .aeronDirectoryName(aeronDir)
-            .clusterDir(clusterDir)
-            .clusteredService(new EchoService())
-            .idleStrategySupplier(idleMode::newIdleStrategy)
-            .archiveContext(localArchive(aeronDir)));
-
-        final EgressListener listener = this::onEcho;
-        final long deadlineNs = System.nanoTime() + CONNECT_TIMEOUT_NS;
-        while (true)
+        final int count = settings.memberCount;
+        final String clusterMembers = ClusterMember.clusterMembers(ClusterMember.freePorts(count));
+        for (int id = 0; id < count; id++)
         {
-            try
-            {
-                client = AeronCluster.connect(new AeronCluster.Context()
-                    .aeronDirectoryName(aeronDir)
-                    .ingressChannel("aeron:udp?term-length=1m")
-                    .ingressEndpoints("0=" + LOOPBACK + ":" + ingressPort)
-                    .egressChannel("aeron:udp?endpoint=" + LOOPBACK + ":0|term-length=1m")
-                    .egressListener(listener));
-                break;
-            }
-            catch (final RuntimeException ex)
-            {
-                if (System.nanoTime() - deadlineNs > 0)
-                {
-                    throw new IllegalStateException("single-node Aeron Cluster did not accept a client within " +
-                        TimeUnit.NANOSECONDS.toSeconds(CONNECT_TIMEOUT_NS) + "s", ex);
-                }
-            }
+            aeronDirs[id] = count == 1 ? aeronDirectory.getAbsolutePath() :
+                aeronDirectory.getAbsolutePath() + "-" + id;
+            members[id] = ClusterMember.launch(new ClusterMember.Settings()
+                .memberId(id)
+                .clusterMembers(clusterMembers, count)
+                .dir(count == 1 ? baseDirectory : new File(baseDirectory, "member-" + id))
+                .aeronDir(aeronDirs[id])
+                .idle(settings.idle)
+                .fileSyncLevel(settings.fileSyncLevel)
+                .leaderHeartbeatTimeoutNs(settings.leaderHeartbeatTimeoutNs));
         }
+        final long deadlineNs = System.nanoTime() + ELECTION_TIMEOUT_NS;
+        while (leaderId() < 0)
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new IllegalStateException("the " + count + "-member Aeron Cluster elected no leader within " +
+                    TimeUnit.NANOSECONDS.toSeconds(ELECTION_TIMEOUT_NS) + "s");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        client = new ClusterEchoClient(ClusterMember.ingressEndpoints(clusterMembers),
+            settings.clientOwnDriver ? null : aeronDirs[0], false, settings.messageSizeBytes, settings.idle, recorder);
     }
 
-    private static AeronArchive.Context localArchive(final String aeronDir)
+    /**
+     * @return the id of the member whose service is leader now, or -1.
+     */
+    public int leaderId()
     {
-        return new AeronArchive.Context()
-            .aeronDirectoryName(aeronDir)
-            .controlRequestChannel(LOCAL_CONTROL)
-            .controlResponseChannel(LOCAL_CONTROL);
+        for (int id = 0; id < members.length; id++)
+        {
+            if (null != members[id] && Cluster.Role.LEADER == members[id].role())
+            {
+                return id;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * @param id a member.
+     * @return the log position its echo service has processed.
+     */
+    public long servicePosition(final int id)
+    {
+        return members[id].servicePosition();
+    }
+
+    /**
+     * @return the leader the client knows of.
+     */
+    public int clientLeaderId()
+    {
+        return client.leaderMemberId();
     }
 
     /**
@@ -211,42 +247,19 @@ public final class ClusterEcho implements SystemUnderTest
     @Override
     public void send(final long intendedNs)
     {
-        final UnsafeBuffer buffer = sendBuffer;
-        buffer.putLong(0, intendedNs);
-        long result;
-        while ((result = client.offer(buffer, 0, messageSizeBytes)) < 0)
-        {
-            if (io.aeron.Publication.CLOSED == result || io.aeron.Publication.MAX_POSITION_EXCEEDED == result)
-            {
-                throw new IllegalStateException("cluster ingress failed: " + io.aeron.Publication.errorString(result));
-            }
-            sendIdleStrategy.idle(poll());
-        }
-        sendIdleStrategy.reset();
+        client.send(intendedNs);
     }
 
     @Override
     public int poll()
     {
-        return client.pollEgress();
-    }
-
-    private void onEcho(
-        final long clusterSessionId,
-        final long timestamp,
-        final DirectBuffer buffer,
-        final int offset,
-        final int length,
-        final Header header)
-    {
-        recorder.recordLatencyNs(System.nanoTime() - buffer.getLong(offset));
-        completed.lazySet(++completedCount);
+        return client.poll();
     }
 
     @Override
     public long completedCount()
     {
-        return completed.get();
+        return client.completedCount();
     }
 
     @Override
@@ -260,7 +273,7 @@ public final class ClusterEcho implements SystemUnderTest
      */
     public int messageSizeBytes()
     {
-        return messageSizeBytes;
+        return settings.messageSizeBytes;
     }
 
     File baseDirectory()
@@ -276,14 +289,26 @@ public final class ClusterEcho implements SystemUnderTest
     @Override
     public void close()
     {
-        CloseHelper.quietCloseAll(client, container, clusteredMediaDriver);
+        CloseHelper.quietClose(client);
+        for (int id = members.length - 1; id >= 0; id--)
+        {
+            CloseHelper.quietClose(members[id]);
+        }
         IoUtil.delete(baseDirectory, true);
+        for (final String dir : aeronDirs)
+        {
+            if (null != dir)
+            {
+                IoUtil.delete(new File(dir), true);
+            }
+        }
         IoUtil.delete(aeronDirectory, true);
     }
 
     static int freeLoopbackPort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0)))
+        try (DatagramSocket socket =
+            new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ClusterMember.LOOPBACK), 0)))
         {
             return socket.getLocalPort();
         }
@@ -298,12 +323,37 @@ public final class ClusterEcho implements SystemUnderTest
      */
     static final class EchoService implements ClusteredService
     {
+        private final Consumer<Cluster.Role> roleListener;
         private IdleStrategy idleStrategy;
+        private Cluster cluster;
+        private volatile long logPosition;
+        private volatile Cluster.Role role = Cluster.Role.FOLLOWER;
+
+        EchoService(final Consumer<Cluster.Role> roleListener)
+        {
+            this.roleListener = roleListener;
+        }
+
+        long logPosition()
+        {
+            return logPosition;
+        }
+
+        Cluster.Role role()
+        {
+            return role;
+        }
 
         @Override
         public void onStart(final Cluster cluster, final io.aeron.Image snapshotImage)
         {
+            this.cluster = cluster;
             idleStrategy = cluster.idleStrategy();
+            role = cluster.role();
+            if (null != roleListener)
+            {
+                roleListener.accept(role);
+            }
         }
 
         @Override
@@ -325,6 +375,7 @@ public final class ClusterEcho implements SystemUnderTest
             final int length,
             final Header header)
         {
+            logPosition = header.position();
             idleStrategy.reset();
             long result;
             while ((result = session.offer(buffer, offset, length)) < 0)
@@ -351,6 +402,11 @@ public final class ClusterEcho implements SystemUnderTest
         @Override
         public void onRoleChange(final Cluster.Role newRole)
         {
+            role = newRole;
+            if (null != roleListener)
+            {
+                roleListener.accept(newRole);
+            }
         }
 
         @Override

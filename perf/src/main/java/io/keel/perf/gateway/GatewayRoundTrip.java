@@ -14,6 +14,8 @@ import io.keel.journal.DurabilityPolicy;
 import io.keel.perf.IdleMode;
 import io.keel.perf.LatencyRecorder;
 import io.keel.perf.SystemUnderTest;
+import io.keel.replication.AckMode;
+import io.keel.replication.ReplicatedNode;
 import net.openhft.chronicle.bytes.Bytes;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
@@ -35,9 +37,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Client → node → client over Aeron UDP on 127.0.0.1: a {@link KeelNode} (ledger domain, journal in a temp dir)
- * in this process and a {@link KeelClient} driven by the load thread ({@code ownThread(false)}: the load thread
- * runs the client's duty cycle through {@link #poll()}). Every operation is a {@code Deposit} to one account: one
- * command, one event journaled, one answer. The intended send time travels in a table indexed by command id, so
+ * in this process, or a replicated pair of {@link ReplicatedNode}s ({@link Settings#replicated(AckMode)}), each
+ * with its own embedded media driver, and a {@link KeelClient} driven by the load thread ({@code ownThread(false)}:
+ * the load thread runs the client's duty cycle through {@link #poll()}). The client path is the same for both.
+ * Every operation is a {@code Deposit} to one account: one command, one event journaled, one answer. The intended send time travels in a table indexed by command id, so
  * the latency runs from it to the answer's arrival.
  */
 public final class GatewayRoundTrip implements SystemUnderTest
@@ -59,6 +62,8 @@ public final class GatewayRoundTrip implements SystemUnderTest
     private static final long SCRAPE_INTERVAL_MS = 1_000;
 
     private KeelNode node;
+    private final ReplicatedNode[] pair = new ReplicatedNode[2];
+    private long startEpoch;
     private KeelClient client;
     private MetricsScraper scraper;
     private long completedCount;
@@ -76,6 +81,30 @@ public final class GatewayRoundTrip implements SystemUnderTest
         boolean threadPerDriver;
         boolean engineInGateway;
         String metrics = "default";
+        AckMode replicated;
+        long failureTimeoutMs = 250;
+
+        /**
+         * @param ack null (default): one unreplicated {@link KeelNode}; SYNC or ASYNC: a replicated pair of
+         *            {@link ReplicatedNode}s in this process, answers released per that ack mode.
+         * @return this.
+         */
+        public Settings replicated(final AckMode ack)
+        {
+            this.replicated = ack;
+            return this;
+        }
+
+        /**
+         * @param failureTimeoutMs a replicated pair's failure timeout (default 250 ms, as the demo: 50 ms can flap
+         *                         when two cores run a pair, a client and the load side by side).
+         * @return this.
+         */
+        public Settings failureTimeoutMs(final long failureTimeoutMs)
+        {
+            this.failureTimeoutMs = failureTimeoutMs;
+            return this;
+        }
 
         /**
          * @param metrics {@code off}: no counters file, error file or latency histogram; {@code on}: counters file,
@@ -207,24 +236,17 @@ public final class GatewayRoundTrip implements SystemUnderTest
     private void start(final Settings settings)
     {
         final String idle = settings.idle.label();
-        final List<Member> members = Member.parseList("0=127.0.0.1:" + freeLoopbackPort() + ":" + freeLoopbackPort());
-        final KeelNode.Context nodeContext = new KeelNode.Context()
-            .members(members).memberId(0).dir(dir.resolve("node")).domain(Ledger.domain())
-            .fsync(settings.fsync).idle(idle).driverThreading(settings.threadPerDriver ? "shared" : "invoker")
-            .engineThreading(settings.engineInGateway ? "gateway" : "dedicated");
-        nodeContext.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
-        if ("off".equals(settings.metrics))
+        final List<Member> members;
+        if (null == settings.replicated)
         {
-            nodeContext.countersFile(false);
+            members = Member.parseList("0=127.0.0.1:" + freeLoopbackPort() + ":" + freeLoopbackPort());
+            startNode(settings, members, idle);
         }
-        else if ("on".equals(settings.metrics))
+        else
         {
-            nodeContext.countersFile(true).metricsPort(freeTcpPort());
-        }
-        node = KeelNode.launch(nodeContext);
-        if ("on".equals(settings.metrics))
-        {
-            scraper = MetricsScraper.start(node.observability().metricsPort(), SCRAPE_INTERVAL_MS);
+            members = Member.parseList("0=127.0.0.1:" + freeLoopbackPort() + ":" + freeLoopbackPort() +
+                ",1=127.0.0.1:" + freeLoopbackPort() + ":" + freeLoopbackPort());
+            startPair(settings, members, idle);
         }
         final KeelClient.Context clientContext = new KeelClient.Context()
             .members(members).clientId(CLIENT_ID).commandCodecs(Ledger.domain().commands())
@@ -232,7 +254,8 @@ public final class GatewayRoundTrip implements SystemUnderTest
             .connectTimeoutNs(CONNECT_TIMEOUT_NS).invokeDriver(!settings.threadPerDriver);
         if (!settings.clientOwnDriver)
         {
-            clientContext.aeronDirectoryName(node.aeronDirectoryName());
+            clientContext.aeronDirectoryName(
+                null != node ? node.aeronDirectoryName() : primary().aeronDirectoryName());
         }
         client = KeelClient.connect(clientContext);
 
@@ -260,6 +283,11 @@ public final class GatewayRoundTrip implements SystemUnderTest
             throw new IllegalStateException("the node did not answer within " +
                 TimeUnit.NANOSECONDS.toSeconds(CONNECT_TIMEOUT_NS) + "s");
         }
+        if (null != settings.replicated)
+        {
+            awaitStandbyCaughtUp(deadlineNs); // the replication stream flows, in ASYNC mode too
+            startEpoch = primary().replication().epoch();
+        }
         for (final Thread thread : Thread.getAllStackTraces().keySet())
         {
             final String name = thread.getName();
@@ -270,20 +298,133 @@ public final class GatewayRoundTrip implements SystemUnderTest
         }
     }
 
-    /**
-     * @return the gateway thread, or null when it is not found.
-     */
-    public Thread gatewayThread()
+    private void startNode(final Settings settings, final List<Member> members, final String idle)
     {
-        return thread("keel-gateway");
+        final KeelNode.Context nodeContext = new KeelNode.Context()
+            .members(members).memberId(0).dir(dir.resolve("node")).domain(Ledger.domain())
+            .fsync(settings.fsync).idle(idle).driverThreading(settings.threadPerDriver ? "shared" : "invoker")
+            .engineThreading(settings.engineInGateway ? "gateway" : "dedicated");
+        nodeContext.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
+        if ("off".equals(settings.metrics))
+        {
+            nodeContext.countersFile(false);
+        }
+        else if ("on".equals(settings.metrics))
+        {
+            nodeContext.countersFile(true).metricsPort(freeTcpPort());
+        }
+        node = KeelNode.launch(nodeContext);
+        if ("on".equals(settings.metrics))
+        {
+            scraper = MetricsScraper.start(node.observability().metricsPort(), SCRAPE_INTERVAL_MS);
+        }
+    }
+
+    private void startPair(final Settings settings, final List<Member> members, final String idle)
+    {
+        if (!"default".equals(settings.metrics) || settings.threadPerDriver)
+        {
+            throw new IllegalArgumentException("a replicated pair runs with the node's default metrics and " +
+                "INVOKER drivers only");
+        }
+        for (int id = 0; id < pair.length; id++)
+        {
+            final ReplicatedNode.Context context = new ReplicatedNode.Context()
+                .members(members).memberId(id).dir(dir.resolve("node-" + id)).domain(Ledger.domain())
+                .ack(settings.replicated).fsync(settings.fsync).idle(idle);
+            context.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
+            context.replicationContext().failureTimeoutMs(settings.failureTimeoutMs);
+            pair[id] = ReplicatedNode.launch(context);
+        }
+        final long deadlineNs = System.nanoTime() + CONNECT_TIMEOUT_NS;
+        while (null == primary() || (AckMode.SYNC == settings.replicated &&
+            primary().replication().ackGate().status() != io.keel.replication.AckGate.Status.RELEASE))
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new IllegalStateException("the replicated pair had no primary with a standby within " +
+                    TimeUnit.NANOSECONDS.toSeconds(CONNECT_TIMEOUT_NS) + "s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+    }
+
+    private void awaitStandbyCaughtUp(final long deadlineNs)
+    {
+        while (true)
+        {
+            final ReplicatedNode primary = primary();
+            final ReplicatedNode standby = standby();
+            if (null != primary && null != standby && standby.engine().journal().committedPosition() >=
+                primary.engine().journal().committedPosition())
+            {
+                return;
+            }
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new IllegalStateException("the standby did not receive the primary's journal within " +
+                    TimeUnit.NANOSECONDS.toSeconds(CONNECT_TIMEOUT_NS) + "s");
+            }
+            sendIdle.idle(client.poll());
+        }
     }
 
     /**
-     * @return the engine's business-logic thread, or null when it is not found.
+     * @return true when a replicated pair's primary changed since the client connected (a failover: figures
+     * measured across it include it).
+     */
+    public boolean primaryChanged()
+    {
+        final ReplicatedNode primary = primary();
+        return null != pair[0] && (null == primary || primary.replication().epoch() != startEpoch);
+    }
+
+    /**
+     * @return the member of a replicated pair that is primary now, or null (also for a single node).
+     */
+    public ReplicatedNode primary()
+    {
+        for (final ReplicatedNode member : pair)
+        {
+            if (null != member && member.replication().isPrimary())
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * @return the member of a replicated pair that is not primary now, or null (also for a single node).
+     */
+    public ReplicatedNode standby()
+    {
+        final ReplicatedNode primary = primary();
+        for (final ReplicatedNode member : pair)
+        {
+            if (null != member && member != primary)
+            {
+                return member;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * @return the gateway thread (a pair's primary's), or null when it is not found.
+     */
+    public Thread gatewayThread()
+    {
+        final ReplicatedNode primary = primary();
+        return thread(null == primary ? "keel-gateway" : "keel-gateway-" + primary.replication().memberId());
+    }
+
+    /**
+     * @return the engine's business-logic thread, or null when it is not found or a pair runs (two engines).
      */
     public Thread engineThread()
     {
-        return thread("keel-business-logic");
+        return null == node ? null : thread("keel-business-logic"); // a pair has two of that name
     }
 
     private Thread thread(final String prefix)
@@ -365,7 +506,7 @@ public final class GatewayRoundTrip implements SystemUnderTest
     @Override
     public void close()
     {
-        CloseHelper.quietCloseAll(scraper, client, node);
+        CloseHelper.quietCloseAll(scraper, client, node, pair[0], pair[1]);
         IoUtil.delete(dir.toFile(), true);
     }
 

@@ -44,6 +44,8 @@ public final class RunReport
     private final List<ThroughputResult> throughputResults = new ArrayList<>();
     private final List<String[]> pairs = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    private final List<Target> targets = new ArrayList<>();
+    private final Map<String, java.util.function.Consumer<JsonWriter>> sections = new LinkedHashMap<>();
 
     private RunReport(
         final File directory, final String scenario, final String profile, final LocalDateTime startedAt)
@@ -173,6 +175,41 @@ public final class RunReport
     }
 
     /**
+     * Records a target this run is judged against (printed met or missed, and kept in the summary's
+     * {@code targets}).
+     *
+     * @param target the target and what was measured.
+     * @return this.
+     */
+    public RunReport target(final Target target)
+    {
+        targets.add(target);
+        return this;
+    }
+
+    /**
+     * @return the targets recorded so far.
+     */
+    public List<Target> targets()
+    {
+        return new ArrayList<>(targets);
+    }
+
+    /**
+     * Adds a top-level field of the summary written by {@code writer} (one value: an object, an array, a number),
+     * for what does not fit a latency or throughput series, such as a list of failover gaps.
+     *
+     * @param name   the field name.
+     * @param writer writes exactly one JSON value.
+     * @return this.
+     */
+    public RunReport section(final String name, final java.util.function.Consumer<JsonWriter> writer)
+    {
+        sections.put(name, writer);
+        return this;
+    }
+
+    /**
      * Latency results added so far.
      *
      * @return the results, in the order added.
@@ -293,6 +330,17 @@ public final class RunReport
             out.println();
             out.println("scenario / baseline (latency < 1: scenario faster; throughput > 1: scenario faster)");
             ratioTable(ratios).print(out);
+        }
+        if (!targets.isEmpty())
+        {
+            out.println();
+            final TextTable table = new TextTable("target", "measured", "limit", "ratio", "result");
+            for (final Target t : targets)
+            {
+                table.row(t.name(), Format.us(t.measuredUs()), Format.us(t.limitUs()),
+                    Format.ratio(t.measuredUs() / t.limitUs()), t.met() ? "met" : "MISSED");
+            }
+            table.print(out);
         }
         for (final String note : notes)
         {
@@ -482,6 +530,23 @@ public final class RunReport
         }
         json.endObject();
 
+        json.name("targets").beginArray();
+        for (final Target t : targets)
+        {
+            json.beginObject()
+                .field("name", t.name())
+                .field("measuredUs", t.measuredUs())
+                .field("limitUs", t.limitUs())
+                .name("met").value(t.met())
+                .endObject();
+        }
+        json.endArray();
+        for (final Map.Entry<String, java.util.function.Consumer<JsonWriter>> e : sections.entrySet())
+        {
+            json.name(e.getKey());
+            e.getValue().accept(json);
+        }
+
         json.name("plots").beginArray();
         for (final String plot : plots)
         {
@@ -628,6 +693,52 @@ public final class RunReport
         public double throughput()
         {
             return throughput;
+        }
+    }
+
+    /**
+     * A target a run is judged against: a measured figure and the limit it must not exceed.
+     */
+    public static final class Target
+    {
+        private final String name;
+        private final double measuredUs;
+        private final double limitUs;
+
+        /**
+         * @param name       what is compared, e.g. {@code sync p99 <= 2 x unreplicated p99 at 50k/s}.
+         * @param measuredUs the measured figure.
+         * @param limitUs    the largest value that meets the target.
+         */
+        public Target(final String name, final double measuredUs, final double limitUs)
+        {
+            this.name = name;
+            this.measuredUs = measuredUs;
+            this.limitUs = limitUs;
+        }
+
+        /** @return the target's name. */
+        public String name()
+        {
+            return name;
+        }
+
+        /** @return the measured figure (µs). */
+        public double measuredUs()
+        {
+            return measuredUs;
+        }
+
+        /** @return the limit (µs). */
+        public double limitUs()
+        {
+            return limitUs;
+        }
+
+        /** @return measured ≤ limit. */
+        public boolean met()
+        {
+            return measuredUs <= limitUs;
         }
     }
 }
