@@ -72,8 +72,8 @@ public final class NodeCommand implements Callable<Integer>
     String driverThreading;
 
     @Option(names = "--engine-threading", defaultValue = "dedicated", paramLabel = "dedicated|gateway",
-        description = "single node: dedicated gives the business logic a thread of its own (default); gateway runs " +
-            "it inside the gateway's duty cycle (one hot thread with the driver invoked: no hand-off per command)")
+        description = "dedicated gives the business logic a thread of its own (default); gateway runs it inside the " +
+            "gateway's duty cycle (with the driver invoked, one hot thread per node: no hand-off per command)")
     String engineThreading;
 
     @Option(names = "--credentials", paramLabel = "FILE",
@@ -201,6 +201,7 @@ public final class NodeCommand implements Callable<Integer>
                 .fsync(DurabilityPolicy.parse(fsync))
                 .idle(idle)
                 .engineIdle(engineIdle)
+                .engineThreading(engineThreading)
                 .credentialsFile(credentials)
                 .metricsPort(metricsPort)
                 .metricsHost(metricsHost)

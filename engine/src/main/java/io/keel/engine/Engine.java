@@ -184,6 +184,27 @@ public final class Engine implements AutoCloseable
         return invoker.invoke();
     }
 
+    /**
+     * Invoked mode: take the business logic back from the host before the host stops cycling (a node whose gateway
+     * thread also runs replication stops that thread before closing the engine). The host acknowledges on its next
+     * {@link #invoke()}; from then on only {@link #close()} runs the business logic, on the closing thread. No-op
+     * for an engine with a thread of its own, or once detached.
+     */
+    public void detachFromHost()
+    {
+        if (null == invoker || hostDetached)
+        {
+            return;
+        }
+        hostDetachRequested = true;
+        final long deadlineNs = System.nanoTime() + HOST_DETACH_TIMEOUT_NS;
+        while (!hostDetached && System.nanoTime() < deadlineNs)
+        {
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        hostDetached = true; // a host that never answered has stopped cycling: nothing races this thread
+    }
+
     /** @return true when a host runs the business logic through {@link #invoke()}. */
     public boolean isInvoked()
     {
@@ -573,9 +594,10 @@ public final class Engine implements AutoCloseable
         }
         closed = true;
         final long deadlineNs = System.nanoTime() + ctx.drainTimeoutNs();
-        while (consumed.get() < ring.getCursor() && System.nanoTime() < deadlineNs && null == logic.failure())
+        while (!hostDetached && consumed.get() < ring.getCursor() && System.nanoTime() < deadlineNs &&
+            null == logic.failure())
         {
-            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100)); // the business thread (or the host) drains
         }
         if (null != invoker)
         {
@@ -621,12 +643,7 @@ public final class Engine implements AutoCloseable
      */
     private void takeOverFromHost(final long drainDeadlineNs)
     {
-        hostDetachRequested = true;
-        final long detachDeadlineNs = Math.min(drainDeadlineNs, System.nanoTime() + HOST_DETACH_TIMEOUT_NS);
-        while (!hostDetached && System.nanoTime() < detachDeadlineNs)
-        {
-            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
-        }
+        detachFromHost();
         while (consumed.get() < ring.getCursor() && System.nanoTime() < drainDeadlineNs && null == logic.failure())
         {
             if (0 == invoker.invoke())

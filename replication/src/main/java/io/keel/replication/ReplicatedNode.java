@@ -187,6 +187,25 @@ public final class ReplicatedNode implements AutoCloseable
             return this;
         }
 
+        /**
+         * Where the business logic runs: {@code dedicated} (default) on a thread of its own; {@code gateway} inside
+         * the gateway's duty cycle, which also runs the replicator and the media driver, so the node has one hot
+         * thread (see {@link KeelNode.Context#engineThreading(String)}).
+         *
+         * @param engineThreading {@code dedicated} or {@code gateway}.
+         * @return this.
+         */
+        public Context engineThreading(final String engineThreading)
+        {
+            if (!"gateway".equals(engineThreading) && !"dedicated".equals(engineThreading))
+            {
+                throw new IllegalArgumentException("--engine-threading '" + engineThreading +
+                    "': expected gateway or dedicated");
+            }
+            engine.invoked("gateway".equals(engineThreading));
+            return this;
+        }
+
         /** @param credentialsFile see {@link Credentials}; null turns authentication off. @return this. */
         public Context credentialsFile(final Path credentialsFile)
         {
@@ -519,6 +538,7 @@ public final class ReplicatedNode implements AutoCloseable
             closed = true;
         }
         gateway.stopIngress();
+        engine.detachFromHost(); // an engine run by the gateway thread finishes its work on this thread, in close()
         gateway.close(); // its duty cycle runs replication: after this nothing appends on the agent's behalf
         CloseHelper.quietClose(replication);
         CloseHelper.quietClose(engine);

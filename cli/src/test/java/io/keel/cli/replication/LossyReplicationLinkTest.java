@@ -49,7 +49,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Promises checked: every command the client saw acknowledged is in the final journal exactly once (an isolated old
  * primary that acknowledged anything the other side lacked would lose it to truncation on rejoin), the journals are
  * byte-identical afterwards, money is conserved (the bank's own checks), and the faults really happened (drops
- * counted, a promotion during the cut, a truncation-or-step-down on rejoin).
+ * counted, a promotion during the cut, a truncation-or-step-down on rejoin). Member 0 runs its business logic in
+ * its gateway thread, member 1 on a thread of its own, so both layouts go through promotion, step-down and rebuild.
  */
 class LossyReplicationLinkTest
 {
@@ -145,6 +146,7 @@ class LossyReplicationLinkTest
             .fsync(DurabilityPolicy.NONE)
             .idle("backoff")
             .countersFile(false)
+            .engineThreading(0 == id ? "gateway" : "dedicated") // both layouts through every role change
             .driverCustomizer(driver -> faultyReplicationChannels(driver, replicationPorts, fault));
         context.replicationContext().failureTimeoutMs(FAILURE_TIMEOUT_MS).heartbeatIntervalMs(10);
         nodes[id] = ReplicatedNode.launch(context);

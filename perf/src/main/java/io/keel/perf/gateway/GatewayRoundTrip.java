@@ -331,7 +331,8 @@ public final class GatewayRoundTrip implements SystemUnderTest
         {
             final ReplicatedNode.Context context = new ReplicatedNode.Context()
                 .members(members).memberId(id).dir(dir.resolve("node-" + id)).domain(Ledger.domain())
-                .ack(settings.replicated).fsync(settings.fsync).idle(idle);
+                .ack(settings.replicated).fsync(settings.fsync).idle(idle)
+                .engineThreading(settings.engineInGateway ? "gateway" : "dedicated");
             context.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
             context.replicationContext().failureTimeoutMs(settings.failureTimeoutMs);
             pair[id] = ReplicatedNode.launch(context);

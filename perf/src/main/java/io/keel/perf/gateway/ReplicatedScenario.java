@@ -40,6 +40,8 @@ public final class ReplicatedScenario implements Scenario
     public static final String SINGLE = "keel-single";
     /** Replicated pair, SYNC acks. */
     public static final String SYNC = "keel-pair-sync";
+    /** Replicated pair, SYNC acks, the business logic in each node's gateway thread (one hot thread per node). */
+    public static final String SYNC_1THREAD = "keel-pair-sync-1thread";
     /** Replicated pair, ASYNC acks. */
     public static final String ASYNC = "keel-pair-async";
     /** 1-member Aeron Cluster echo. */
@@ -96,7 +98,7 @@ public final class ReplicatedScenario implements Scenario
             System.getProperty("keel.bench.gateway.fsync", "none").toUpperCase(Locale.ROOT));
         final long failureTimeoutMs = Long.getLong("keel.bench.replicated.failureTimeoutMs", 250);
         final String series = "," + System.getProperty("keel.bench.replicated.series",
-            String.join(",", SINGLE, SYNC, ASYNC, CLUSTER_1, CLUSTER_3)) + ",";
+            String.join(",", SINGLE, SYNC, SYNC_1THREAD, ASYNC, CLUSTER_1, CLUSTER_3)) + ",";
         final int window = 1024; // the client's in-flight bound (open loop at 50k/s keeps far fewer in flight)
         final int messageSize = GatewayRoundTrip.responseMessageLength();
         final long[] rates = context.ratesOrDefault(defaultRatesPerSecond(context));
@@ -109,8 +111,8 @@ public final class ReplicatedScenario implements Scenario
                 "127.0.0.1 ports; clients on their own INVOKER driver run by the load thread; hot threads: single 2, " +
                 "pair 4, Aeron Cluster 4 per member, + the load thread");
 
-        report.pair(SYNC, SINGLE).pair(ASYNC, SINGLE).pair(SYNC, CLUSTER_1).pair(SYNC, CLUSTER_3)
-            .pair(CLUSTER_3, CLUSTER_1);
+        report.pair(SYNC, SINGLE).pair(SYNC_1THREAD, SINGLE).pair(ASYNC, SINGLE).pair(SYNC, CLUSTER_1)
+            .pair(SYNC_1THREAD, CLUSTER_1).pair(SYNC, CLUSTER_3).pair(CLUSTER_3, CLUSTER_1);
 
         final GatewayRoundTrip.Settings keel = new GatewayRoundTrip.Settings()
             .idle(context.idleMode()).fsync(fsync).window(window).failureTimeoutMs(failureTimeoutMs);
@@ -121,6 +123,11 @@ public final class ReplicatedScenario implements Scenario
         if (series.contains("," + SYNC + ","))
         {
             runKeel(context, report, SYNC, keel.replicated(AckMode.SYNC), rates);
+        }
+        if (series.contains("," + SYNC_1THREAD + ","))
+        {
+            runKeel(context, report, SYNC_1THREAD, keel.replicated(AckMode.SYNC).engineInGateway(true), rates);
+            keel.engineInGateway(false);
         }
         if (series.contains("," + ASYNC + ","))
         {
@@ -210,29 +217,35 @@ public final class ReplicatedScenario implements Scenario
      */
     static void judge(final RunReport report, final long[] rates)
     {
+        judge(report, rates, SYNC, "sync");
+        judge(report, rates, SYNC_1THREAD, "sync (1 thread)");
+    }
+
+    private static void judge(final RunReport report, final long[] rates, final String series, final String label)
+    {
         final String at50k = "open@" + io.keel.perf.Format.rateLabel(50_000);
-        final LatencyResult sync50k = find(report, SYNC, at50k);
+        final LatencyResult sync50k = find(report, series, at50k);
         final LatencyResult single50k = find(report, SINGLE, at50k);
         if (null != sync50k && null != single50k)
         {
-            report.target(new RunReport.Target("sync p99 <= 2 x unreplicated p99, open loop 50k/s",
+            report.target(new RunReport.Target(label + " p99 <= 2 x unreplicated p99, open loop 50k/s",
                 sync50k.percentileUs(99), 2 * single50k.percentileUs(99)));
         }
-        final LatencyResult syncClosed = find(report, SYNC, "closed");
+        final LatencyResult syncClosed = find(report, series, "closed");
         final LatencyResult clusterClosed = find(report, CLUSTER_1, "closed");
         if (null != syncClosed && null != clusterClosed)
         {
-            report.target(new RunReport.Target("sync p50 <= 1-member Aeron Cluster echo p50, closed loop (RTT)",
+            report.target(new RunReport.Target(label + " p50 <= 1-member Aeron Cluster echo p50, closed loop (RTT)",
                 syncClosed.percentileUs(50), clusterClosed.percentileUs(50)));
         }
         for (final long rate : rates)
         {
             final String group = "open@" + io.keel.perf.Format.rateLabel(rate);
-            final LatencyResult sync = find(report, SYNC, group);
+            final LatencyResult sync = find(report, series, group);
             final LatencyResult cluster = find(report, CLUSTER_1, group);
             if (null != sync && null != cluster)
             {
-                report.target(new RunReport.Target("sync p50 <= 1-member Aeron Cluster echo p50, open loop " +
+                report.target(new RunReport.Target(label + " p50 <= 1-member Aeron Cluster echo p50, open loop " +
                     io.keel.perf.Format.rateLabel(rate) + "/s (context)",
                     sync.percentileUs(50), cluster.percentileUs(50)));
             }
