@@ -175,7 +175,9 @@ class ReplicationTest
             b.stop();
             await("NO_STANDBY", DEADLINE_MS, () -> gate.status() == AckGate.Status.NO_STANDBY);
             final long second = a.appendGroups(20);
-            assertEquals(first, gate.releasablePosition(second));
+            final long released = gate.releasablePosition(second);
+            assertTrue(released == first || gate.isDegraded(), "released " + released + " beyond the last ack " +
+                first + " without degrading"); // a loaded machine may take the 200 ms before this line
             await("degraded", DEADLINE_MS, () -> gate.isDegraded());
             assertTrue(System.nanoTime() - lostAtNs >= 200_000_000L, "degraded before the allowed timeout");
             assertEquals(second, gate.releasablePosition(second));
