@@ -146,6 +146,10 @@ public final class Witness implements AutoCloseable
         witness.thread.start();
         LOG.info("witness on udp://{}:{}, lease {} ms, state {} ({} pairs)", witness.bound.getHostString(),
             witness.bound.getPort(), ctx.leaseMs, witness.state.file(), witness.state.pairs());
+        for (final String pair : witness.state.describe())
+        {
+            LOG.info("{} (restored)", pair);
+        }
         return witness;
     }
 

@@ -315,6 +315,18 @@ public final class WitnessState
         return i < 0 || holders[i] < 0 || peerInSync[i];
     }
 
+    /** @return one line per pair, as the witness logs changes. */
+    public java.util.List<String> describe()
+    {
+        final java.util.List<String> lines = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            lines.add("pair " + Long.toHexString(pairIds[i]) + ": epoch " + epochs[i] + ", primary member " +
+                holders[i] + ", standby in sync: " + (holders[i] < 0 || peerInSync[i]));
+        }
+        return lines;
+    }
+
     /** @return times the state was persisted. */
     public long stores()
     {
