@@ -47,6 +47,9 @@ public final class FailoverBench
     static final long PHASE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
     static final String PRIMARY_LINE = ": primary in epoch ";
     static final String IN_SYNC_LINE = "standby back in the in-sync set";
+    static final String OUT_OF_SYNC_LINE = "asking the witness to take it out of the in-sync set";
+    static final String NOT_IN_SYNC_LINE = "it is not in the in-sync set";
+    static final long NO_TAKEOVER_NS = TimeUnit.SECONDS.toNanos(5);
 
     private final PrintStream out;
     private final int kills;
@@ -64,6 +67,7 @@ public final class FailoverBench
     private final NodeProcess[] nodes = new NodeProcess[2];
     private final List<NodeProcess> all = new ArrayList<>();
     private final AtomicIntegerArray inSyncLines = new AtomicIntegerArray(2);
+    private final AtomicIntegerArray standbyInSync = new AtomicIntegerArray(2); // 1: this primary's standby is in sync
     private final AtomicLongArray primaryLineNs = new AtomicLongArray(2);
     private volatile int primaryId = -1;
     private volatile long primaryEpoch = -1;
@@ -77,6 +81,7 @@ public final class FailoverBench
     private long failed;
     private long lastAckNs;
     private int killedId = -1;
+    private int outOfSyncKills;
     private long lastOldAckNs;
     private long firstNewAckNs;
 
@@ -207,9 +212,13 @@ public final class FailoverBench
                             settleEndNs = nowNs + TimeUnit.MILLISECONDS.toNanos(settleMs);
                         }
                     }
-                    else if (1 == phase && primary != baselineId)
+                    else if (1 == phase && (primary != baselineId || 0 == standbyInSync.get(primary)))
                     {
-                        phase = 0; // an unplanned failover while settling: wait for the new primary's re-add
+                        // an unplanned failover, or the standby left the in-sync set (a flap under load) while
+                        // settling: wait for the primary to put it back
+                        baselineId = primary;
+                        baseline = inSyncLines.get(primary);
+                        phase = 0;
                     }
                     else if (1 == phase && nowNs >= settleEndNs)
                     {
@@ -220,6 +229,25 @@ public final class FailoverBench
                         nodes[killedId].kill();
                         phase = 2;
                         phaseStartNs = killNs;
+                    }
+                    else if (2 == phase && 0 == firstNewAckNs && nowNs - killNs > NO_TAKEOVER_NS &&
+                        nodes[1 - killedId].lineTimeNs(NOT_IN_SYNC_LINE, killNs) > 0)
+                    {
+                        // the standby had left the in-sync set just before the kill: no automatic promotion (by
+                        // design); bring the killed primary back and try again
+                        outOfSyncKills++;
+                        out.printf("kill: node %d killed while its standby was out of the in-sync set: no takeover " +
+                            "(by design); restarting it%n", killedId);
+                        baselineId = killedId;
+                        baseline = inSyncLines.get(killedId);
+                        standbyInSync.set(killedId, 0);
+                        start(killedId);
+                        phase = 0;
+                        phaseStartNs = System.nanoTime();
+                        if (outOfSyncKills > kills)
+                        {
+                            throw new IllegalStateException(outOfSyncKills + " kills found the standby out of sync");
+                        }
                     }
                     else if (2 == phase && firstNewAckNs > 0)
                     {
@@ -317,7 +345,8 @@ public final class FailoverBench
             .measurement("lostAcknowledged", lost)
             .measurement("appliedTwice", twice)
             .measurement("failedCommands", failed)
-            .measurement("unplannedPrimaryChanges", Math.max(0, primaryChanges - 1 - gapsMs.length))
+            .measurement("unplannedPrimaryChanges", Math.max(0, primaryChanges - 1 - gapsMs.length - outOfSyncKills))
+            .measurement("killsWithStandbyOutOfSync", outOfSyncKills)
             .note("gap: the client's last acknowledgement from the killed primary to its first from the new one; " +
                 "percentiles by nearest rank over " + gapsMs.length + " kills")
             .note("promotionMs: kill -9 to the survivor's 'primary in epoch' line (as read by this process)");
@@ -397,6 +426,11 @@ public final class FailoverBench
         else if (line.contains(IN_SYNC_LINE))
         {
             inSyncLines.incrementAndGet(id);
+            standbyInSync.set(id, 1);
+        }
+        else if (line.contains(OUT_OF_SYNC_LINE))
+        {
+            standbyInSync.set(id, 0);
         }
     }
 
