@@ -436,6 +436,10 @@ public final class FailoverBench
 
     private void stop(final int id) throws InterruptedException
     {
+        if (!nodes[id].isAlive())
+        {
+            return; // the last round's victim: not restarted
+        }
         final int exit = nodes[id].stop(30_000);
         if (0 != exit && 143 != exit)
         {
