@@ -104,6 +104,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private int leaderId = -1;
     private boolean heardPrimary;
     private long lastPrimaryContactNs;
+    private long lastPrimaryHeardNs; // as lastPrimaryContactNs, but not moved on by our own stalls
     private long primaryReleasedPosition;
     private boolean primarySync;
     private long lastAckedDurable = -1;
@@ -307,6 +308,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
                     follow(messageEpoch, in.senderId());
                 }
                 lastPrimaryContactNs = nowNs;
+                lastPrimaryHeardNs = nowNs;
                 heardPrimary = true;
                 if (TYPE_PRIMARY_HEARTBEAT == type)
                 {
@@ -334,8 +336,11 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private int standbyDuty()
     {
         int work = 0;
+        // by the raw clock: after a stall of our own thread the primary has had time to speak (its messages were
+        // polled above), so silence then is suspicious, while a redirect to a dead primary costs the client a
+        // whole connect timeout
         final boolean hold = null != witness && ctx.autoPromote() &&
-            nowNs - lastPrimaryContactNs > 2 * heartbeatIntervalNs;
+            nowNs - lastPrimaryHeardNs > 2 * heartbeatIntervalNs;
         if (hold != node.holdConnects)
         {
             node.holdConnects = hold; // a takeover may follow: let clients that come here wait for its outcome

@@ -153,7 +153,7 @@ public final class FailoverBench
                 .retryBackoff(TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(20))
                 .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(Math.max(1, clientLivenessMs / 5)))
                 .livenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientLivenessMs))
-                .memberConnectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500))
+                .memberConnectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(250))
                 .connectTimeoutNs(TimeUnit.SECONDS.toNanos(30))
                 .ownThread(false)))
             {
