@@ -30,9 +30,9 @@ public final class WitnessCommand implements Callable<Integer>
         description = "address to bind (default ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--lease-ms", defaultValue = "50", paramLabel = "L",
+    @Option(names = "--lease-ms", defaultValue = "40", paramLabel = "L",
         description = "lease granted to a primary, ms (default ${DEFAULT-VALUE}); a standby is promoted no sooner " +
-            "than L + L/10 after the primary's last renewal")
+            "than L + L/10 after the primary's last renewal (the default fits the nodes' 50 ms failure timeout)")
     int leaseMs;
 
     @Option(names = "--dir", paramLabel = "DIR", description = "state directory (default: ./witness-<port>)")

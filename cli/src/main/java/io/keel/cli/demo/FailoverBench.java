@@ -172,7 +172,7 @@ public final class FailoverBench
                 final long startNs = System.nanoTime();
                 long sent = 0;
                 int phase = 0; // 0 await in sync, 1 settle, 2 await takeover and first ack
-                int baseline = inSyncLines.get(primaryId);
+                int baseline = 0; // the first primary may have put its standby in sync already
                 int baselineId = primaryId;
                 long phaseStartNs = startNs;
                 long settleEndNs = 0;
@@ -199,7 +199,8 @@ public final class FailoverBench
                             " for 60 s (primary " + primaryId + ")");
                     }
                     final int primary = primaryId;
-                    if (0 == phase && primary >= 0 && (primary != baselineId || inSyncLines.get(primary) > baseline))
+                    if (0 == phase && primary >= 0 && (primary != baselineId ||
+                        (inSyncLines.get(primary) > baseline && 1 == standbyInSync.get(primary))))
                     {
                         if (primary != baselineId)
                         {
@@ -331,7 +332,7 @@ public final class FailoverBench
             .setting("rate", rate)
             .setting("accounts", accounts)
             .setting("ack", "sync")
-            .setting("witnessLeaseMs", "default (50)")
+            .setting("witnessLeaseMs", "default (" + io.keel.replication.Witness.Context.LEASE_DEFAULT_MS + ")")
             .setting("nodeArgs", nodeArgs.isEmpty() ? "defaults (failure timeout 50 ms, heartbeat 5 ms, fsync batch)" :
                 String.join(" ", nodeArgs))
             .setting("clientLivenessMs", clientLivenessMs)
