@@ -995,6 +995,9 @@ final class ReplicationAgent implements Agent, FragmentHandler
             {
                 leaseUntilNs = reply.sendTimeNs() + witnessLeaseNs - witnessMarginNs;
                 gate.leaseUntilNs = leaseUntilNs;
+                // renew at once: its answer arrives while the node persists the epoch and the engine takes the lead,
+                // so the lease that started with the vote request does not lapse before the first answers go out
+                sendWitness(WitnessMessage.TYPE_RENEW, 0, replyEpoch);
                 promote(replyEpoch);
                 return work;
             }
