@@ -45,7 +45,8 @@ import java.util.concurrent.TimeUnit;
         BenchCommand.Alloc.class,
         BenchCommand.JournalBench.class,
         BenchCommand.CodecBenchCommand.class,
-        BenchCommand.CompareRuns.class
+        BenchCommand.CompareRuns.class,
+        BenchCommand.Failover.class
     })
 public final class BenchCommand implements Runnable
 {
@@ -563,6 +564,57 @@ public final class BenchCommand implements Runnable
             }
             io.keel.perf.codec.CodecBench.run(settings, System.out);
             return 0;
+        }
+    }
+
+    @Command(name = "failover", mixinStandardHelpOptions = true,
+        description = {
+            "Failover time with a witness: a witness and a SYNC pair of keel node --witness JVMs (default settings) " +
+                "under open-loop deposits; each round kills the primary with SIGKILL, measures the gap the client " +
+                "sees (last ack of the old primary to first ack of the new one), restarts the killed node and waits " +
+                "until it is back in the in-sync set.",
+            "Results (summary.json with gapsMs, gapP50Ms, gapP99Ms, gapMaxMs, lostAcknowledged) in " +
+                "perf/results/<time>-failover/. Exit code 1 when a round failed or an acknowledged command was lost."
+        })
+    static final class Failover implements Callable<Integer>
+    {
+        @Option(names = "--kills", defaultValue = "20", paramLabel = "N", description = "kill rounds (default ${DEFAULT-VALUE})")
+        int kills;
+
+        @Option(names = "--rate", defaultValue = "500", paramLabel = "R",
+            description = "deposits per second, open loop (default ${DEFAULT-VALUE})")
+        int rate;
+
+        @Option(names = "--accounts", defaultValue = "20", paramLabel = "N", description = "accounts (default ${DEFAULT-VALUE})")
+        int accounts;
+
+        @Option(names = "--settle-ms", defaultValue = "1000", paramLabel = "MS",
+            description = "load between the standby's return to the in-sync set and the next kill (default ${DEFAULT-VALUE})")
+        long settleMs;
+
+        @Option(names = "--client-liveness-ms", defaultValue = "50", paramLabel = "MS",
+            description = "the client leaves a node silent this long (keep-alives every fifth of it; default " +
+                "${DEFAULT-VALUE}): the client's share of the gap")
+        long clientLivenessMs;
+
+        @Option(names = "--node-arg", paramLabel = "ARG", description = "extra keel node argument (repeat), e.g. " +
+            "--node-arg=--failure-timeout --node-arg=100")
+        List<String> nodeArgs = new ArrayList<>();
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Results folder. Default perf/results.")
+        File out;
+
+        @Override
+        public Integer call() throws Exception
+        {
+            if (kills < 1 || kills > 1000 || rate < 1 || rate > 100_000 || accounts < 1 || clientLivenessMs < 5)
+            {
+                System.err.println("bench failover: --kills in [1, 1000], --rate in [1, 100000], --accounts >= 1, " +
+                    "--client-liveness-ms >= 5");
+                return 2;
+            }
+            return new io.keel.cli.demo.FailoverBench(System.out, kills, rate, accounts, settleMs, clientLivenessMs,
+                null == out ? new File("perf/results") : out, nodeArgs).run();
         }
     }
 

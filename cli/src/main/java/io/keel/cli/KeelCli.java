@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         JournalCommand.class,
         NodeCommand.class,
         DriverCommand.class,
+        WitnessCommand.class,
         BankCommand.class,
         BenchCommand.class,
         StatCommand.class,

@@ -102,6 +102,12 @@ public final class NodeCommand implements Callable<Integer>
             "see the replication README for what it costs)")
     long degradeAfterMs;
 
+    @Option(names = "--witness", paramLabel = "HOST:PORT",
+        description = "the pair's witness (./keel witness): a standby promotes itself only with its vote, and a " +
+            "primary whose standby is gone acknowledges alone once the witness took the standby out of the in-sync " +
+            "set (default: none, and sync answers NO_STANDBY without a standby)")
+    String witness;
+
     @Option(names = "--snapshot-every", paramLabel = "EVENTS", defaultValue = "0",
         description = "engine snapshot after this many events (default 0: by the engine's settings)")
     long snapshotEveryEvents;
@@ -219,6 +225,10 @@ public final class NodeCommand implements Callable<Integer>
                 context.replicationContext().heartbeatIntervalMs(heartbeatMs);
             }
             context.replicationContext().degradeToAsyncAfterMs(degradeAfterMs);
+            if (null != witness)
+            {
+                context.replicationContext().witness(witness);
+            }
             if (snapshotEveryEvents > 0)
             {
                 context.engineContext().snapshotEveryEvents(snapshotEveryEvents);
@@ -241,7 +251,8 @@ public final class NodeCommand implements Callable<Integer>
         System.out.println("keel node " + id + " ready: clients udp://" + self.clientEndpoint() +
             " replication udp://" + self.host() + ":" + self.replicationPort() + " (journal " + dir.resolve("journal") +
             ", aeron dir " + node.aeronDirectoryName() + " embedded, auth " + (node.authenticating() ? "on" : "off") +
-            ", ack " + ack + ", fsync " + fsync + ", idle " + idle + ", replicated pair)");
+            ", ack " + ack + ", fsync " + fsync + ", idle " + idle + ", replicated pair" +
+            (null == witness ? "" : ", witness " + witness) + ")");
         System.out.flush();
         return exitCode(node.awaitShutdown());
     }

@@ -31,6 +31,7 @@ public final class Gateway implements AutoCloseable
     private final GatewayAgent agent;
     private final AgentRunner runner;
     private volatile int primaryMemberId;
+    private volatile boolean holdConnects;
     private volatile boolean ingressStopRequested;
     private volatile boolean ingressStopped;
     private volatile boolean drainRequested;
@@ -104,6 +105,27 @@ public final class Gateway implements AutoCloseable
     public boolean isPrimary()
     {
         return primaryMemberId == ctx.memberId();
+    }
+
+    /**
+     * While set, a member that is not the primary keeps new connects waiting (up to the connect timeout) instead of
+     * redirecting them: set by the replication layer while this standby's primary is silent and it may be about
+     * to take over, so a client that noticed the dead primary first is answered by the new one at once.
+     *
+     * @param hold whether to hold connects.
+     */
+    public void holdConnects(final boolean hold)
+    {
+        if (holdConnects != hold)
+        {
+            holdConnects = hold;
+        }
+    }
+
+    /** @return whether connects to a non-primary wait instead of being redirected. */
+    public boolean holdsConnects()
+    {
+        return holdConnects;
     }
 
     /** @return the member clients are sent to. */

@@ -722,6 +722,11 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         }
         if (null != session.publication && session.publication.isConnected())
         {
+            if (gateway.holdsConnects() && !gateway.isPrimary() &&
+                nowNs - session.createdNs < ctx.connectTimeoutNs() / 2)
+            {
+                return 0; // a takeover may be under way: answer once it is decided
+            }
             decide(session, nowNs);
             return 1;
         }

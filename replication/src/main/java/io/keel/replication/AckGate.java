@@ -15,6 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link AckMode#ASYNC}: the local durable position.</li>
  *   <li>Not primary (standby, or stepping down after seeing a higher epoch): {@link #NOTHING}.</li>
  * </ul>
+ * With a witness ({@link ReplicationContext#witness(String)}), SYNC has one more case: a primary whose standby the
+ * witness has taken out of the in-sync set ({@link #isAlone()}) releases up to its local durable position while its
+ * lease is valid by its own clock; once the lease lapses it releases only what the standby acknowledged.
+ * {@link #status()} says NO_STANDBY only when the primary could release nothing (no standby and no valid lease to
+ * act alone) for longer than the failure timeout.
  */
 public final class AckGate
 {
@@ -38,11 +43,22 @@ public final class AckGate
     volatile boolean primary;
     volatile boolean standbyConnected;
     volatile boolean degraded;
+    // witness mode: see the class comment
+    private final boolean witnessMode;
+    volatile boolean alone;
+    volatile long leaseUntilNs;
+    volatile boolean noStandby;
 
     AckGate(final AckMode mode, final AtomicLong standbyAckedPosition)
     {
+        this(mode, standbyAckedPosition, false);
+    }
+
+    AckGate(final AckMode mode, final AtomicLong standbyAckedPosition, final boolean witnessMode)
+    {
         this.mode = mode;
         this.standbyAckedPosition = standbyAckedPosition;
+        this.witnessMode = witnessMode;
     }
 
     /**
@@ -57,13 +73,16 @@ public final class AckGate
         {
             return NOTHING;
         }
+        final boolean leaseValid = witnessMode && System.nanoTime() - leaseUntilNs < 0;
+        final boolean actAlone = leaseValid && alone;
         final long releasable;
-        if (AckMode.ASYNC == mode || degraded)
+        if ((AckMode.ASYNC == mode && (!witnessMode || leaseValid)) || degraded || actAlone)
         {
             releasable = localDurablePosition;
         }
         else
         {
+            // SYNC; or ASYNC with a witness but no valid lease: only what the standby holds
             releasable = Math.min(localDurablePosition, standbyAckedPosition.get());
         }
         if (!primary)
@@ -75,6 +94,12 @@ public final class AckGate
         {
             released = releasedPosition.get();
         }
+        if (actAlone && !alone)
+        {
+            // the agent ended acting alone meanwhile (to put the standby back in the in-sync set): it reads the
+            // released position after clearing the flag, so it saw ours; release only what the standby holds
+            return Math.min(localDurablePosition, standbyAckedPosition.get());
+        }
         return releasable;
     }
 
@@ -84,6 +109,10 @@ public final class AckGate
         if (!primary)
         {
             return Status.NOT_PRIMARY;
+        }
+        if (witnessMode)
+        {
+            return noStandby && AckMode.SYNC == mode ? Status.NO_STANDBY : Status.RELEASE;
         }
         if (AckMode.SYNC == mode && !standbyConnected && !degraded)
         {
@@ -114,6 +143,18 @@ public final class AckGate
     public boolean isDegraded()
     {
         return degraded;
+    }
+
+    /** @return whether the witness took the standby out of the in-sync set: this primary acknowledges alone. */
+    public boolean isAlone()
+    {
+        return alone;
+    }
+
+    /** @return whether this gate runs with a witness. */
+    public boolean witnessMode()
+    {
+        return witnessMode;
     }
 
     /**

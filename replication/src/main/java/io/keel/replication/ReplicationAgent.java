@@ -57,6 +57,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private final long heartbeatIntervalNs;
     private final long failureTimeoutNs;
     private final long restartGraceNs;
+    private final long voteRetryNs;
     private long startedNs;
     private final long degradeAfterNs;
     private final int maxBatchBytes;
@@ -67,6 +68,30 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private final int selfId;
     private final boolean lowestMember;
     private final FrameCopier copier = new FrameCopier();
+    private final java.util.function.BooleanSupplier peerLinkDownHook;
+    private final java.util.function.BooleanSupplier witnessLinkDownHook;
+    private boolean peerLinkDown;
+    private boolean witnessLinkDown;
+
+    // witness (null without one): lease, votes, in-sync set
+    private final WitnessLink witness;
+    private long witnessLeaseNs = -1;
+    private long witnessMarginNs;
+    private long leaseUntilNs;
+    private long witnessEpochSeen;
+    private long voteCandidate = -1;
+    private long nextWitnessRequestNs;
+    private long witnessPollUntilNs;
+    private long lastWitnessSeq;
+    private boolean wantPeerInSync;
+    private long firstRemovalSeq = Long.MIN_VALUE;
+    private boolean peerInSyncConfirmed;
+    private boolean readdPending;
+    private long cannotReleaseSinceNs = -1;
+    private int lastRefusal = -1;
+    private long lastRefusalEpoch = -1;
+    private long lastWitnessReplyNs;
+    private boolean witnessSilentLogged;
 
     private long epoch;
     private Role role = Role.STANDBY;
@@ -80,6 +105,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private int leaderId = -1;
     private boolean heardPrimary;
     private long lastPrimaryContactNs;
+    private long lastPrimaryHeardNs; // as lastPrimaryContactNs, but not moved on by our own stalls
     private long primaryReleasedPosition;
     private boolean primarySync;
     private long lastAckedDurable = -1;
@@ -125,6 +151,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         this.heartbeatIntervalNs = TimeUnit.MILLISECONDS.toNanos(ctx.heartbeatIntervalMs());
         this.failureTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.failureTimeoutMs());
         this.restartGraceNs = Math.max(TimeUnit.SECONDS.toNanos(1), 4 * failureTimeoutNs);
+        this.voteRetryNs = Math.min(heartbeatIntervalNs, TimeUnit.MILLISECONDS.toNanos(1));
         this.degradeAfterNs = ctx.degradeToAsyncAfterMs() < 0 ? -1 :
             TimeUnit.MILLISECONDS.toNanos(ctx.degradeToAsyncAfterMs());
         this.maxBatchBytes = ctx.maxBatchBytes();
@@ -136,6 +163,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
         this.lowestMember = 0 == memberIndex;
         this.epoch = state.epoch();
         counters.epoch.set(epoch);
+        this.peerLinkDownHook = ctx.peerLinkDown();
+        this.witnessLinkDownHook = ctx.witnessLinkDown();
+        this.witness = null == ctx.witnessAddress() ? null :
+            new WitnessLink(ctx.witnessAddress(), ctx.pairId(), selfId);
     }
 
     @Override
@@ -157,8 +188,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
             throw new IllegalStateException("journal " + journal.dir() + " ends at " + appender.position() +
                 " but its last whole group ends at " + lastFrame.end);
         }
-        LOG.info("member {} starts as standby in epoch {} (stored role {}), log end {}", selfId, epoch, state.role(),
-            lastFrame.end);
+        lastWitnessReplyNs = nowNs;
+        LOG.info("member {} starts as standby in epoch {} (stored role {}), log end {}{}", selfId, epoch, state.role(),
+            lastFrame.end, null == witness ? "" : ", witness " + ctx.witness() + " (pair " +
+            Long.toHexString(ctx.pairId()) + ")");
     }
 
     @Override
@@ -173,9 +206,15 @@ final class ReplicationAgent implements Agent, FragmentHandler
             lastPrimaryContactNs += sinceLastDutyNs;
             lastStandbyContactNs += sinceLastDutyNs;
         }
+        peerLinkDown = null != peerLinkDownHook && peerLinkDownHook.getAsBoolean();
+        witnessLinkDown = null != witnessLinkDownHook && witnessLinkDownHook.getAsBoolean();
         final int fragments = subscription.poll(assembler, FRAGMENT_LIMIT);
         polledNothing = 0 == fragments;
         int work = fragments;
+        if (null != witness && nowNs - witnessPollUntilNs < 0)
+        {
+            work += pollWitness();
+        }
         switch (role)
         {
             case PRIMARY:
@@ -201,6 +240,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
     public void onClose()
     {
         closeReader();
+        if (null != witness)
+        {
+            witness.close();
+        }
         if (Role.STANDBY == role && !appender.inGroup())
         {
             appender.flush();
@@ -218,6 +261,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
     @Override
     public void onFragment(final DirectBuffer buffer, final int offset, final int length, final Header header)
     {
+        if (peerLinkDown)
+        {
+            return; // test hook: the link is cut
+        }
         if (length < HEADER_LENGTH)
         {
             counters.malformedMessages.incrementAndGet();
@@ -263,6 +310,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
                     follow(messageEpoch, in.senderId());
                 }
                 lastPrimaryContactNs = nowNs;
+                lastPrimaryHeardNs = nowNs;
                 heardPrimary = true;
                 if (TYPE_PRIMARY_HEARTBEAT == type)
                 {
@@ -290,6 +338,15 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private int standbyDuty()
     {
         int work = 0;
+        // by the raw clock: after a stall of our own thread the primary has had time to speak (its messages were
+        // polled above), so silence then is suspicious, while a redirect to a dead primary costs the client a
+        // whole connect timeout
+        final boolean hold = null != witness && ctx.autoPromote() &&
+            nowNs - lastPrimaryHeardNs > 2 * heartbeatIntervalNs;
+        if (hold != node.holdConnects)
+        {
+            node.holdConnects = hold; // a takeover may follow: let clients that come here wait for its outcome
+        }
         if (nowNs >= nextHeartbeatNs)
         {
             sendStandbyStatus(-1);
@@ -306,8 +363,16 @@ final class ReplicationAgent implements Agent, FragmentHandler
         }
         if (ctx.autoPromote() && polledNothing && nowNs - lastPrimaryContactNs > failureTimeoutNs && mayPromote())
         {
-            promote();
-            work++;
+            if (null == witness)
+            {
+                promote(nextOwnEpoch(epoch));
+                work++;
+            }
+            else if (nowNs - nextWitnessRequestNs >= 0)
+            {
+                requestVote();
+                work++;
+            }
         }
         return work;
     }
@@ -498,24 +563,29 @@ final class ReplicationAgent implements Agent, FragmentHandler
         out.wrapAndApplyHeader(controlBuffer, 0, TYPE_STANDBY_STATUS, selfId, epoch, role, 0)
             .standbyStatus(appender.position(), durable, lastFrame.position, lastFrame.epoch, lastFrame.crc,
                 followState, resendFrom);
-        if (publication.offer(controlBuffer, 0, STANDBY_STATUS_LENGTH) > 0)
+        if (offer(controlBuffer, STANDBY_STATUS_LENGTH) > 0)
         {
             lastAckedDurable = durable;
         }
     }
 
-    private void promote()
+    private long nextOwnEpoch(final long above)
+    {
+        long newEpoch = above + 1;
+        while (newEpoch % memberCount != memberIndex)
+        {
+            newEpoch++;
+        }
+        return newEpoch;
+    }
+
+    private void promote(final long newEpoch)
     {
         if (appender.inGroup())
         {
             appender.abortGroup();
         }
         appender.flush();
-        long newEpoch = epoch + 1;
-        while (newEpoch % memberCount != memberIndex)
-        {
-            newEpoch++;
-        }
         state.store(newEpoch, Role.PRIMARY, selfId);
         epoch = newEpoch;
         counters.epoch.set(newEpoch);
@@ -531,10 +601,24 @@ final class ReplicationAgent implements Agent, FragmentHandler
         gate.resetForNewEpoch(appender.position());
         gate.standbyConnected = false;
         gate.degraded = false;
+        if (null != witness)
+        {
+            // the witness recorded this member alone in the in-sync set with its vote: it may acknowledge alone
+            wantPeerInSync = false;
+            firstRemovalSeq = Long.MIN_VALUE;
+            peerInSyncConfirmed = false;
+            readdPending = false;
+            cannotReleaseSinceNs = -1;
+            gate.noStandby = false;
+            gate.alone = true;
+            nextWitnessRequestNs = nowNs;
+        }
         role = Role.PRIMARY;
+        node.holdConnects = false;
         node.appenderReleased = false;
-        LOG.warn("member {} promoted to primary in epoch {} at log end {} (primary {} silent for {} ms)", selfId,
-            newEpoch, appender.position(), leaderId, TimeUnit.NANOSECONDS.toMillis(nowNs - lastPrimaryContactNs));
+        LOG.warn("member {} promoted to primary in epoch {} at log end {} (primary {} silent for {} ms){}", selfId,
+            newEpoch, appender.position(), leaderId, TimeUnit.NANOSECONDS.toMillis(nowNs - lastPrimaryContactNs),
+            null == witness ? "" : " with the witness's vote");
         node.publishRole(Role.PRIMARY, newEpoch);
         gate.primary = true;
         sendPrimaryHeartbeat();
@@ -556,7 +640,9 @@ final class ReplicationAgent implements Agent, FragmentHandler
         leaderId = newPrimaryId;
         node.leaderId = newPrimaryId;
         node.publishRole(Role.STEPPING_DOWN, newEpoch);
-        LOG.warn("member {} steps down: member {} is in epoch {}", selfId, in.senderId(), newEpoch);
+        gate.alone = false;
+        gate.noStandby = false;
+        LOG.warn("member {} steps down: member {} is in epoch {}", selfId, newPrimaryId, newEpoch);
     }
 
     private void becomeStandby()
@@ -623,6 +709,14 @@ final class ReplicationAgent implements Agent, FragmentHandler
         }
         counters.lagBytes.lazySet(committed - acked);
         counters.lagNs.lazySet(nowNs - caughtUpNs);
+        if (null != witness)
+        {
+            work += witnessPrimaryDuty(connected, committed, acked);
+            if (Role.PRIMARY != role)
+            {
+                return work; // the witness knows a higher epoch: stepped down
+            }
+        }
 
         if (matched)
         {
@@ -653,7 +747,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
             pendingBatchLength = copier.length;
             pendingBatchEnd = reader.position();
         }
-        final long result = publication.offer(batchBuffer, 0, FRAMES_HEADER_LENGTH + pendingBatchLength);
+        final long result = peerLinkDown ? 1 : publication.offer(batchBuffer, 0, FRAMES_HEADER_LENGTH + pendingBatchLength);
         if (result > 0)
         {
             counters.batchesSent.incrementAndGet();
@@ -703,7 +797,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
             }
             out.wrapAndApplyHeader(controlBuffer, 0, TYPE_MATCH, selfId, epoch, Role.PRIMARY, 0)
                 .match(end, (int)decision[0], decision[1]);
-            publication.offer(controlBuffer, 0, MATCH_LENGTH);
+            offer(controlBuffer, MATCH_LENGTH);
             return;
         }
         if (!matched)
@@ -747,11 +841,224 @@ final class ReplicationAgent implements Agent, FragmentHandler
 
     private void sendPrimaryHeartbeat()
     {
-        final boolean sync = AckMode.SYNC == gate.mode() && !gate.degraded;
+        final boolean sync = AckMode.SYNC == gate.mode() && !gate.degraded && !gate.alone;
         out.wrapAndApplyHeader(controlBuffer, 0, TYPE_PRIMARY_HEARTBEAT, selfId, epoch, Role.PRIMARY,
             sync ? FLAG_SYNC : 0)
             .primaryHeartbeat(journal.committedPosition(), gate.releasedPosition(), journal.startPosition());
-        publication.offer(controlBuffer, 0, PRIMARY_HEARTBEAT_LENGTH);
+        offer(controlBuffer, PRIMARY_HEARTBEAT_LENGTH);
+    }
+
+    private long offer(final UnsafeBuffer buffer, final int length)
+    {
+        return peerLinkDown ? 1 : publication.offer(buffer, 0, length);
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // witness
+
+    private int witnessPrimaryDuty(final boolean connected, final long committed, final long acked)
+    {
+        int work = 0;
+        if (!connected)
+        {
+            if (wantPeerInSync)
+            {
+                // the standby is gone: take it out of the in-sync set before acknowledging anything it lacks
+                wantPeerInSync = false;
+                peerInSyncConfirmed = false;
+                firstRemovalSeq = Long.MAX_VALUE;
+                nextWitnessRequestNs = nowNs;
+                LOG.warn("member {} (primary, epoch {}): standby lost; asking the witness to take it out of the " +
+                    "in-sync set, then acknowledging alone", selfId, epoch);
+            }
+            else if (readdPending)
+            {
+                readdPending = false; // the witness never heard of the re-add: still alone there
+                gate.alone = true;
+            }
+        }
+        else if (gate.alone && !readdPending && committed - acked <= maxBatchBytes)
+        {
+            // the standby is nearly caught up: release only what it holds from now on, then add it back once it
+            // holds everything released so far
+            gate.alone = false;
+            readdPending = true;
+        }
+        else if (readdPending && (AckMode.ASYNC == gate.mode() || acked >= gate.releasedPosition()))
+        {
+            readdPending = false;
+            wantPeerInSync = true;
+            nextWitnessRequestNs = nowNs;
+        }
+
+        if (nowNs - nextWitnessRequestNs >= 0)
+        {
+            sendWitness(WitnessMessage.TYPE_RENEW, wantPeerInSync ? WitnessMessage.FLAG_PEER_IN_SYNC : 0, epoch);
+            work++;
+        }
+
+        final boolean canRelease = connected || (gate.alone && nowNs - leaseUntilNs < 0);
+        if (canRelease)
+        {
+            cannotReleaseSinceNs = -1;
+            if (gate.noStandby)
+            {
+                gate.noStandby = false;
+            }
+        }
+        else
+        {
+            if (cannotReleaseSinceNs < 0)
+            {
+                cannotReleaseSinceNs = nowNs;
+            }
+            if (!gate.noStandby && nowNs - cannotReleaseSinceNs > failureTimeoutNs)
+            {
+                gate.noStandby = true;
+                LOG.warn("member {} (primary, epoch {}): no standby and no valid lease to acknowledge alone " +
+                    "(witness silent for {} ms): answering NO_STANDBY", selfId, epoch,
+                    TimeUnit.NANOSECONDS.toMillis(nowNs - lastWitnessReplyNs));
+            }
+        }
+        if (nowNs - lastWitnessReplyNs > failureTimeoutNs && !witnessSilentLogged)
+        {
+            witnessSilentLogged = true;
+            LOG.warn("member {} ({}, epoch {}): witness {} silent for {} ms", selfId, role, epoch, ctx.witness(),
+                TimeUnit.NANOSECONDS.toMillis(nowNs - lastWitnessReplyNs));
+        }
+        return work;
+    }
+
+    private void requestVote()
+    {
+        final long candidate = nextOwnEpoch(Math.max(epoch, witnessEpochSeen));
+        if (candidate != voteCandidate)
+        {
+            voteCandidate = candidate;
+            LOG.info("member {}: primary {} silent for {} ms; asking the witness for a vote in epoch {}", selfId,
+                leaderId, TimeUnit.NANOSECONDS.toMillis(nowNs - lastPrimaryContactNs), candidate);
+        }
+        sendWitness(WitnessMessage.TYPE_VOTE, 0, candidate);
+        // the vote is granted the moment the lease lapses: ask often (a 64-byte datagram) so as not to add up to a
+        // heartbeat to the failover
+        nextWitnessRequestNs = nowNs + voteRetryNs;
+    }
+
+    private void sendWitness(final int type, final int flags, final long requestEpoch)
+    {
+        final long seq = Math.max(nowNs, lastWitnessSeq + 1); // strictly increasing: orders in-sync requests
+        lastWitnessSeq = seq;
+        if (WitnessMessage.TYPE_RENEW == type && 0 == flags && Long.MAX_VALUE == firstRemovalSeq)
+        {
+            firstRemovalSeq = seq;
+        }
+        if (!witnessLinkDown)
+        {
+            witness.send(type, flags, requestEpoch, seq);
+        }
+        nextWitnessRequestNs = nowNs + heartbeatIntervalNs;
+        witnessPollUntilNs = nowNs + heartbeatIntervalNs;
+    }
+
+    private int pollWitness()
+    {
+        int work = 0;
+        WitnessMessage reply;
+        while (null != (reply = witness.poll()))
+        {
+            work++;
+            if (witnessLinkDown)
+            {
+                continue;
+            }
+            lastWitnessReplyNs = nowNs;
+            if (witnessSilentLogged)
+            {
+                witnessSilentLogged = false;
+                LOG.info("member {}: witness {} answers again", selfId, ctx.witness());
+            }
+            if (witnessLeaseNs < 0)
+            {
+                witnessLeaseNs = TimeUnit.MILLISECONDS.toNanos(reply.leaseMs());
+                witnessMarginNs = Witness.marginNs(reply.leaseMs());
+                LOG.info("member {}: witness {} grants leases of {} ms", selfId, ctx.witness(), reply.leaseMs());
+            }
+            final long replyEpoch = reply.epoch();
+            witnessEpochSeen = Math.max(witnessEpochSeen, replyEpoch);
+            final int result = reply.result();
+            if (Role.PRIMARY == role)
+            {
+                onRenewReply(reply, replyEpoch, result);
+            }
+            else if (Role.STANDBY == role && WitnessMessage.RESULT_GRANTED == result && reply.holder() == selfId &&
+                replyEpoch > epoch && replyEpoch % memberCount == memberIndex)
+            {
+                leaseUntilNs = reply.sendTimeNs() + witnessLeaseNs - witnessMarginNs;
+                gate.leaseUntilNs = leaseUntilNs;
+                // renew at once: its answer arrives while the node persists the epoch and the engine takes the lead,
+                // so the lease that started with the vote request does not lapse before the first answers go out
+                sendWitness(WitnessMessage.TYPE_RENEW, 0, replyEpoch);
+                promote(replyEpoch);
+                return work;
+            }
+            else if (Role.STANDBY == role && WitnessMessage.RESULT_GRANTED != result &&
+                (result != lastRefusal || replyEpoch != lastRefusalEpoch))
+            {
+                lastRefusal = result;
+                lastRefusalEpoch = replyEpoch;
+                if (WitnessMessage.RESULT_NOT_IN_SYNC == result)
+                {
+                    LOG.error("member {}: the witness refuses to promote this member: it is not in the in-sync set " +
+                        "(it may lack acknowledged commands; primary member {} in epoch {}). No automatic " +
+                        "failover: the pair is unavailable until that primary returns", selfId, reply.holder(),
+                        replyEpoch);
+                }
+                else
+                {
+                    LOG.info("member {}: witness refuses the vote: {} (epoch {}, primary member {})", selfId,
+                        WitnessMessage.resultName(result), replyEpoch, reply.holder());
+                }
+            }
+        }
+        return work;
+    }
+
+    private void onRenewReply(final WitnessMessage reply, final long replyEpoch, final int result)
+    {
+        if (WitnessMessage.RESULT_GRANTED == result && replyEpoch == epoch && reply.holder() == selfId)
+        {
+            final long until = reply.sendTimeNs() + witnessLeaseNs - witnessMarginNs;
+            if (until - leaseUntilNs > 0)
+            {
+                leaseUntilNs = until;
+                gate.leaseUntilNs = until;
+            }
+            if (!wantPeerInSync && !readdPending && !gate.alone && !reply.peerInSync() &&
+                reply.sendTimeNs() >= firstRemovalSeq)
+            {
+                gate.alone = true;
+                LOG.warn("member {} (primary, epoch {}): the witness took the standby out of the in-sync set: " +
+                    "acknowledging alone", selfId, epoch);
+            }
+            else if (wantPeerInSync && reply.peerInSync() && !peerInSyncConfirmed)
+            {
+                peerInSyncConfirmed = true;
+                LOG.info("member {} (primary, epoch {}): standby back in the in-sync set", selfId, epoch);
+            }
+        }
+        else if (replyEpoch > epoch)
+        {
+            LOG.warn("member {} (primary, epoch {}): the witness knows epoch {} with primary member {}", selfId, epoch,
+                replyEpoch, reply.holder());
+            stepDown(replyEpoch, reply.holder());
+        }
+        else if (result != lastRefusal)
+        {
+            lastRefusal = result;
+            LOG.error("member {} (primary, epoch {}): the witness refuses the lease: {} (it knows epoch {}, primary " +
+                "member {}); acknowledging only what the standby holds", selfId, epoch,
+                WitnessMessage.resultName(result), replyEpoch, reply.holder());
+        }
     }
 
     private void closeReader()

@@ -26,6 +26,11 @@ public final class ReplicationContext
     public static final String IDLE_PROP = "keel.replication.idle";
     public static final String ACK_PROP = "keel.replication.ack";
     public static final String DEGRADE_PROP = "keel.replication.degradeToAsyncAfterMs";
+    public static final String WITNESS_PROP = "keel.replication.witness";
+    /** Test hook: while this file exists, the node drops all replication traffic to and from its peer. */
+    public static final String PEER_LINK_DOWN_FILE_PROP = "keel.replication.test.peerLinkDownFile";
+    /** Test hook: while this file exists, the node drops all traffic to and from the witness. */
+    public static final String WITNESS_LINK_DOWN_FILE_PROP = "keel.replication.test.witnessLinkDownFile";
 
     public static final long HEARTBEAT_INTERVAL_DEFAULT_MS = 5;
     public static final long FAILURE_TIMEOUT_DEFAULT_MS = 50;
@@ -65,6 +70,12 @@ public final class ReplicationContext
     private boolean launchEmbeddedDriver = true;
     private boolean autoPromote = true;
     private ReceiveFilter receiveFilter;
+    private String witness = System.getProperty(WITNESS_PROP);
+    private java.net.InetSocketAddress witnessAddress;
+    private long pairId;
+    private java.util.function.BooleanSupplier peerLinkDown = FileFlag.of(System.getProperty(PEER_LINK_DOWN_FILE_PROP));
+    private java.util.function.BooleanSupplier witnessLinkDown =
+        FileFlag.of(System.getProperty(WITNESS_LINK_DOWN_FILE_PROP));
     private java.util.function.LongConsumer truncationListener;
     private Supplier<IdleStrategy> idleStrategySupplier;
     private Member self;
@@ -146,6 +157,17 @@ public final class ReplicationContext
             throw new IllegalArgumentException(DEGRADE_PROP + " = " + degradeToAsyncAfterMs +
                 " must be -1 (never) or in [0, " + FAILURE_TIMEOUT_MAX_MS + "]");
         }
+        if (null != witness)
+        {
+            if (degradeToAsyncAfterMs >= 0)
+            {
+                throw new IllegalArgumentException(DEGRADE_PROP + " = " + degradeToAsyncAfterMs + " and a witness: " +
+                    "with a witness a primary acknowledges alone safely once its standby is out of the in-sync set; " +
+                    "degrading is not needed");
+            }
+            witnessAddress = parseWitness(witness);
+        }
+        pairId = pairId(members);
         if (null == idleStrategySupplier)
         {
             idleStrategySupplier = idleStrategy(idle);
@@ -176,6 +198,41 @@ public final class ReplicationContext
             default: throw new IllegalArgumentException(IDLE_PROP + " = '" + name +
                 "': expected yield, backoff, sleep or spin");
         }
+    }
+
+    static java.net.InetSocketAddress parseWitness(final String hostPort)
+    {
+        final int colon = hostPort.lastIndexOf(':');
+        final int port;
+        try
+        {
+            port = colon > 0 ? Integer.parseInt(hostPort.substring(colon + 1)) : -1;
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("witness '" + hostPort + "': expected host:port");
+        }
+        if (port < 1 || port > 65535)
+        {
+            throw new IllegalArgumentException("witness '" + hostPort + "': expected host:port with port in [1, 65535]");
+        }
+        return new java.net.InetSocketAddress(hostPort.substring(0, colon), port);
+    }
+
+    /** The pair's name at the witness: a 64-bit FNV-1a hash of the members, sorted by id. */
+    static long pairId(final List<Member> members)
+    {
+        final StringBuilder text = new StringBuilder();
+        members.stream().sorted(java.util.Comparator.comparingInt(Member::id)).forEach(m -> text.append(m.id())
+            .append('=').append(m.host()).append(':').append(m.clientPort()).append(':').append(m.replicationPort())
+            .append(','));
+        long hash = 0xcbf29ce484222325L;
+        for (int i = 0; i < text.length(); i++)
+        {
+            hash ^= text.charAt(i);
+            hash *= 0x100000001b3L;
+        }
+        return hash;
     }
 
     int batchBufferBytes()
@@ -425,6 +482,61 @@ public final class ReplicationContext
     public ReplicationContext truncationListener(final java.util.function.LongConsumer listener)
     {
         this.truncationListener = listener;
+        return this;
+    }
+
+    /** @return the witness as host:port, or null for a pair without one. */
+    public String witness()
+    {
+        return witness;
+    }
+
+    /**
+     * @param hostPort the witness ({@code ./keel witness}) as host:port; null (the default) for none. With a witness
+     *                 a standby promotes itself only with its vote, and a primary acknowledges alone only while it
+     *                 holds the witness's lease and its standby is out of the in-sync set.
+     * @return this.
+     */
+    public ReplicationContext witness(final String hostPort)
+    {
+        this.witness = hostPort;
+        return this;
+    }
+
+    java.net.InetSocketAddress witnessAddress()
+    {
+        return witnessAddress;
+    }
+
+    /** @return the pair's id at the witness (after {@link #conclude()}). */
+    public long pairId()
+    {
+        return pairId;
+    }
+
+    /** @return test hook: true while traffic with the peer is to be dropped, or null. */
+    public java.util.function.BooleanSupplier peerLinkDown()
+    {
+        return peerLinkDown;
+    }
+
+    /** @param hook test hook: true while traffic with the peer is to be dropped (both ways). @return this. */
+    public ReplicationContext peerLinkDown(final java.util.function.BooleanSupplier hook)
+    {
+        this.peerLinkDown = hook;
+        return this;
+    }
+
+    /** @return test hook: true while traffic with the witness is to be dropped, or null. */
+    public java.util.function.BooleanSupplier witnessLinkDown()
+    {
+        return witnessLinkDown;
+    }
+
+    /** @param hook test hook: true while traffic with the witness is to be dropped (both ways). @return this. */
+    public ReplicationContext witnessLinkDown(final java.util.function.BooleanSupplier hook)
+    {
+        this.witnessLinkDown = hook;
         return this;
     }
 

@@ -39,6 +39,7 @@ public final class ReplicationNode implements AutoCloseable
     private volatile Role role = Role.STANDBY;
     private volatile long epoch;
     volatile boolean appenderReleased;
+    volatile boolean holdConnects;
 
     // hosted mode (an application applies the journal too): see launchHosted
     final boolean gated;
@@ -56,7 +57,7 @@ public final class ReplicationNode implements AutoCloseable
         this.ownsAeron = null == hostAeron;
         this.state = NodeStateFile.open(ctx.stateDir());
         this.epoch = state.epoch();
-        this.gate = new AckGate(ctx.ackMode(), counters.standbyAckedPosition);
+        this.gate = new AckGate(ctx.ackMode(), counters.standbyAckedPosition, null != ctx.witness());
         MediaDriver driver = null;
         Aeron aeron = null;
         try
@@ -169,6 +170,12 @@ public final class ReplicationNode implements AutoCloseable
     public long lowestTruncation()
     {
         return lowestTruncation;
+    }
+
+    /** @return whether clients' connects should wait: a standby whose primary is silent, with a witness. */
+    public boolean holdConnects()
+    {
+        return holdConnects;
     }
 
     /** @return current role. */

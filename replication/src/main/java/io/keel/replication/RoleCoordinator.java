@@ -183,6 +183,10 @@ final class RoleCoordinator implements Agent
     private int route(final int primaryId)
     {
         final Gateway gw = gateway;
+        if (null != gw)
+        {
+            gw.holdConnects(node.holdConnects());
+        }
         if (null != gw && gw.primaryMemberId() != primaryId)
         {
             gw.primaryMemberId(primaryId);

@@ -116,6 +116,9 @@ class KillNineFailoverTest
             }
         }
         command.add("-Xmx256m");
+        // like the demo: a 50 ms failure timeout flaps when the full suite loads the 2 shared cores, and a flap
+        // before the kill swaps the roles this test relies on (it proves no acknowledged loss, not speed)
+        command.add("-D" + ReplicationContext.FAILURE_TIMEOUT_PROP + "=250");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(PairMemberMain.class.getName());

@@ -455,17 +455,23 @@ class ReplicatedPairProcessTest
     /** Both journals hold the same log: same committed position, segment files equal byte for byte. */
     void assertJournalsIdentical() throws IOException
     {
+        assertJournalsIdentical(dir(0), dir(1));
+    }
+
+    /** Both journals hold the same log: same committed position, segment files equal byte for byte. */
+    static void assertJournalsIdentical(final Path dir0, final Path dir1) throws IOException
+    {
         final long end0;
         final long end1;
-        try (Journal j0 = Journal.open(new JournalContext().dir(dir(0).resolve("journal")).readOnly(true));
-            Journal j1 = Journal.open(new JournalContext().dir(dir(1).resolve("journal")).readOnly(true)))
+        try (Journal j0 = Journal.open(new JournalContext().dir(dir0.resolve("journal")).readOnly(true));
+            Journal j1 = Journal.open(new JournalContext().dir(dir1.resolve("journal")).readOnly(true)))
         {
             end0 = j0.committedPosition();
             end1 = j1.committedPosition();
         }
         assertEquals(end0, end1, "both journals end at the same position");
-        final List<Path> segments0 = segments(dir(0));
-        final List<Path> segments1 = segments(dir(1));
+        final List<Path> segments0 = segments(dir0);
+        final List<Path> segments1 = segments(dir1);
         assertEquals(segments0.stream().map(p -> p.getFileName().toString()).collect(Collectors.toList()),
             segments1.stream().map(p -> p.getFileName().toString()).collect(Collectors.toList()));
         for (int i = 0; i < segments0.size(); i++)

@@ -1319,6 +1319,28 @@ public final class KeelClient implements Agent, AutoCloseable
         }
 
         /**
+         * @param keepAliveIntervalNs how often a connected client sends a keep-alive (the node echoes it), default
+         *                            200 ms; must stay below the liveness timeout.
+         * @return this.
+         */
+        public Context keepAliveIntervalNs(final long keepAliveIntervalNs)
+        {
+            this.keepAliveIntervalNs = keepAliveIntervalNs;
+            return this;
+        }
+
+        /**
+         * @param memberConnectTimeoutNs how long one member may take to answer a connect before the next is tried
+         *                               (default 2 s).
+         * @return this.
+         */
+        public Context memberConnectTimeoutNs(final long memberConnectTimeoutNs)
+        {
+            this.memberConnectTimeoutNs = memberConnectTimeoutNs;
+            return this;
+        }
+
+        /**
          * @param firstCommandId first id {@link KeelClient#nextCommandId()} hands out.
          * @return this.
          */

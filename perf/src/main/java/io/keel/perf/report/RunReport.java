@@ -46,6 +46,7 @@ public final class RunReport
     private final List<String> notes = new ArrayList<>();
     private final List<Target> targets = new ArrayList<>();
     private final Map<String, java.util.function.Consumer<JsonWriter>> sections = new LinkedHashMap<>();
+    private final Map<String, Object> measurements = new LinkedHashMap<>();
 
     private RunReport(
         final File directory, final String scenario, final String profile, final LocalDateTime startedAt)
@@ -159,6 +160,21 @@ public final class RunReport
     public RunReport pair(final String scenarioName, final String baselineName)
     {
         pairs.add(new String[]{ scenarioName, baselineName });
+        return this;
+    }
+
+    /**
+     * Records a top-level measurement in {@code summary.json} (for benchmarks whose result is not a latency
+     * histogram of one load, e.g. failover gaps): a number, a string, or an array of numbers ({@code long[]},
+     * {@code double[]}).
+     *
+     * @param name  field name, e.g. {@code gapsMs}.
+     * @param value the value.
+     * @return this.
+     */
+    public RunReport measurement(final String name, final Object value)
+    {
+        measurements.put(name, value);
         return this;
     }
 
@@ -455,6 +471,40 @@ public final class RunReport
         }
         json.endObject();
 
+        for (final Map.Entry<String, Object> e : measurements.entrySet())
+        {
+            final Object v = e.getValue();
+            if (v instanceof long[])
+            {
+                json.name(e.getKey()).beginArray();
+                for (final long x : (long[])v)
+                {
+                    json.value(x);
+                }
+                json.endArray();
+            }
+            else if (v instanceof double[])
+            {
+                json.name(e.getKey()).beginArray();
+                for (final double x : (double[])v)
+                {
+                    json.value(x);
+                }
+                json.endArray();
+            }
+            else if (v instanceof Long || v instanceof Integer)
+            {
+                json.field(e.getKey(), ((Number)v).longValue());
+            }
+            else if (v instanceof Number)
+            {
+                json.field(e.getKey(), ((Number)v).doubleValue());
+            }
+            else
+            {
+                json.field(e.getKey(), String.valueOf(v));
+            }
+        }
         json.name("series").beginArray();
         for (final ThroughputResult r : throughputResults)
         {
