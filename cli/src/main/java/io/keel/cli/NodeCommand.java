@@ -71,6 +71,11 @@ public final class NodeCommand implements Callable<Integer>
             "small machines; default), shared gives it a thread of its own (more throughput)")
     String driverThreading;
 
+    @Option(names = "--engine-threading", defaultValue = "dedicated", paramLabel = "dedicated|gateway",
+        description = "single node: dedicated gives the business logic a thread of its own (default); gateway runs " +
+            "it inside the gateway's duty cycle (one hot thread with the driver invoked: no hand-off per command)")
+    String engineThreading;
+
     @Option(names = "--credentials", paramLabel = "FILE",
         description = "credentials file (lines: clientId secret types); without it every client may send anything")
     Path credentials;
@@ -107,6 +112,11 @@ public final class NodeCommand implements Callable<Integer>
         description = "engine snapshot after this many events (default 0: by the engine's settings)")
     long snapshotEveryEvents;
 
+    @Option(names = "--journal-retention", paramLabel = "all|snapshots", defaultValue = "all",
+        description = "single node: all keeps the whole journal (default); snapshots deletes segments the oldest " +
+            "kept snapshot covers. Refused for a replicated pair until a standby can catch up from a snapshot")
+    String journalRetention;
+
     @Override
     public Integer call()
     {
@@ -120,8 +130,20 @@ public final class NodeCommand implements Callable<Integer>
             System.err.println("keel node " + id + ": refusing to start: " + ex.getMessage());
             return 2;
         }
+        if (!"all".equals(journalRetention) && !"snapshots".equals(journalRetention))
+        {
+            System.err.println("keel node " + id + ": refusing to start: --journal-retention '" + journalRetention +
+                "': expected all or snapshots");
+            return 2;
+        }
         if (memberList.size() == 2 && primary < 0)
         {
+            if ("snapshots".equals(journalRetention))
+            {
+                System.err.println("keel node " + id + ": refusing to start: --journal-retention snapshots is for a " +
+                    "single node: a standby behind the primary's first segment cannot catch up from a snapshot yet");
+                return 2;
+            }
             return replicated(memberList);
         }
         final KeelNode node;
@@ -137,6 +159,8 @@ public final class NodeCommand implements Callable<Integer>
                 .idle(idle)
                 .engineIdle(engineIdle)
                 .driverThreading(driverThreading)
+                .engineThreading(engineThreading)
+                .journalRetention("snapshots".equals(journalRetention))
                 .credentialsFile(credentials)
                 .aeronDir(aeronDir)
                 .primaryMemberId(primary)

@@ -82,6 +82,8 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final Bytes<ByteBuffer> snapshotBytes;
     private final UnsafeBuffer windowView = new UnsafeBuffer(0, 0);
     private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
+    private volatile long retainFrom = -1;
+    private long retainedFrom = -1;
     private final List<CompletableFuture<Long>> snapshotRequests = new ArrayList<>();
     private final List<Consumer<BusinessLogic>> controls = new ArrayList<>();
     private final io.keel.journal.FrameHandler replayHandler = this::replayFrame;
@@ -170,6 +172,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         final long startNs = System.nanoTime();
         long from = journal.startPosition();
         final long end = journal.committedPosition();
+        boolean loadedSnapshot = false;
         if (null != snapshotStore)
         {
             final List<Path> files = snapshotStore.list();
@@ -196,6 +199,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                     }
                     loadSnapshot(snapshot.payload());
                     from = snapshot.logPosition();
+                    loadedSnapshot = true;
                     LOG.info("loaded snapshot {} at position {}: {} aggregates, {} remembered commands", file,
                         from, streams.size(), window.size());
                     break;
@@ -209,6 +213,13 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             }
         }
 
+        if (journal.streamIndex().isPartial() && !loadedSnapshot)
+        {
+            throw new JournalException("journal " + journal.dir() + " starts at position " + journal.startPosition() +
+                " (older segments were deleted by retention, or a snapshot was installed) but no usable snapshot at " +
+                "or after it is in " + (null == snapshotStore ? "(no snapshot store)" : snapshotStore.dir()) +
+                ": the state before that position cannot be rebuilt. Restore the snapshot, or the deleted segments");
+        }
         long replayed = 0;
         try (JournalReader reader = journal.reader(from))
         {
@@ -309,6 +320,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private void loadSnapshot(final ByteBuffer payload)
     {
         clearState();
+        final org.agrona.collections.Long2LongHashMap toSeed = new org.agrona.collections.Long2LongHashMap(0);
         // copy to the heap: Chronicle would try to free a wrapped direct buffer it does not own
         final byte[] copy = new byte[payload.remaining()];
         payload.duplicate().get(copy);
@@ -344,10 +356,18 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                         in.readRemaining() + " of " + length + " bytes unread");
                 }
                 in.readLimit(limit);
-                if (streamVersion < 1 || streamVersion > streamIndex.version(streamId))
+                final long indexed = streamIndex.version(streamId);
+                final boolean notRetained = 0 == indexed && streamIndex.isPartial();
+                if (streamVersion < 1 || (streamVersion > indexed && !notRetained) ||
+                    streamVersion < streamIndex.firstIndexedVersion(streamId) - 1)
                 {
                     throw new IllegalArgumentException("stream " + streamId + " is at version " + streamVersion +
-                        " in the snapshot but only " + streamIndex.version(streamId) + " in the journal");
+                        " in the snapshot but " + indexed + " in the journal (first retained version " +
+                        streamIndex.firstIndexedVersion(streamId) + ")");
+                }
+                if (notRetained)
+                {
+                    toSeed.put(streamId, streamVersion); // once the whole snapshot has decoded
                 }
                 streams.put(streamId, aggregate, streamVersion);
             }
@@ -356,6 +376,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             {
                 throw new IllegalArgumentException(in.readRemaining() + " trailing bytes");
             }
+            toSeed.forEach(streamIndex::seed); // streams whose whole history is before the journal's start
         }
         catch (final RuntimeException ex)
         {
@@ -414,6 +435,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         if (replica.leading())
         {
             work += snapshotIfDue();
+            work += applyRetention();
         }
         return work;
     }
@@ -851,6 +873,15 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             done.complete(new long[]{0, -1, -1});
             return;
         }
+        if (streamIndex.firstIndexedVersion(streamId) > 1 ||
+            streamIndex.positionOf(streamId, 1) < journal.startPosition())
+        {
+            // replaying a state needs the stream's whole history, and its start is no longer in the journal
+            done.completeExceptionally(new IllegalStateException("stream " + streamId + ": the start of its history is " +
+                "no longer retained (the journal starts at " + journal.startPosition() + "); time travel is not " +
+                "available for it"));
+            return;
+        }
         done.complete(new long[]{target, streamIndex.positionOf(streamId, 1), streamIndex.positionOf(streamId, target)});
     }
 
@@ -937,6 +968,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             {
                 snapshotStore.write(logPosition, bytes);
                 counters.snapshots.incrementAndGet();
+                if (ctx.journalRetention())
+                {
+                    retainFrom = snapshotStore.oldestPosition(); // the business thread deletes (it owns the log)
+                }
             }
             catch (final Throwable ex)
             {
@@ -960,6 +995,29 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             }
         });
         return true;
+    }
+
+    /**
+     * Journal retention, on the thread that owns the log, after a snapshot: delete the segments wholly before the
+     * oldest snapshot kept. A follower's log is written by its replicator, so only the leader deletes.
+     */
+    private int applyRetention()
+    {
+        final long position = retainFrom;
+        if (position <= retainedFrom)
+        {
+            return 0;
+        }
+        retainedFrom = position;
+        try
+        {
+            return journal.deleteSegmentsBefore(position);
+        }
+        catch (final JournalException ex)
+        {
+            errors.record(ex); // the log itself is intact: deletion failed, so more is kept than needed
+            return 0;
+        }
     }
 
     boolean snapshotInFlight()
@@ -1206,6 +1264,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
         replayGroupEvents = 0;
         long from = journal.startPosition();
         final long limit = Math.min(maxSnapshotPosition, journal.committedPosition());
+        boolean loaded = false;
         if (null != snapshotStore)
         {
             final List<Path> files = snapshotStore.list();
@@ -1220,6 +1279,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                     }
                     loadSnapshot(snapshot.payload());
                     from = snapshot.logPosition();
+                    loaded = true;
                     break;
                 }
                 catch (final JournalException | IllegalArgumentException | IllegalStateException ex)
@@ -1228,6 +1288,11 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                     clearState();
                 }
             }
+        }
+        if (journal.streamIndex().isPartial() && !loaded)
+        {
+            throw new IllegalStateException("journal " + journal.dir() + " starts at " + journal.startPosition() +
+                " and no usable snapshot at or after it (up to " + limit + ") is kept: state cannot be rebuilt");
         }
         replica.appliedPosition.set(from);
         replica.rebuilds.incrementAndGet();

@@ -12,6 +12,7 @@ import io.keel.journal.SnapshotStore;
 import net.openhft.chronicle.bytes.Bytes;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -59,6 +60,8 @@ public final class Engine implements AutoCloseable
         TOO_LARGE
     }
 
+    private static final long HOST_DETACH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
+
     private final EngineContext ctx;
     private final Journal journal;
     private final RingBuffer<CommandSlot> ring;
@@ -72,6 +75,9 @@ public final class Engine implements AutoCloseable
     private final ExecutorService snapshotWriter;
     private final BusinessLogic logic;
     private final AgentRunner runner;
+    private final AgentInvoker invoker;
+    private volatile boolean hostDetachRequested;
+    private volatile boolean hostDetached;
     private final ThreadLocal<ProducerScratch> scratch;
     private final boolean recordLatency;
     private volatile boolean closed;
@@ -124,7 +130,16 @@ public final class Engine implements AutoCloseable
         }
         snapshotWriter = writer;
         logic = business;
-        runner = new AgentRunner(ctx.idleStrategy(), errors, null, logic);
+        if (ctx.invoked())
+        {
+            runner = null;
+            invoker = new AgentInvoker(errors, null, logic);
+        }
+        else
+        {
+            runner = new AgentRunner(ctx.idleStrategy(), errors, null, logic);
+            invoker = null;
+        }
     }
 
     /**
@@ -136,13 +151,43 @@ public final class Engine implements AutoCloseable
     public static Engine launch(final EngineContext ctx)
     {
         final Engine engine = new Engine(ctx.conclude());
-        AgentRunner.startOnThread(engine.runner, r ->
+        if (null != engine.invoker)
         {
-            final Thread thread = new Thread(r, "keel-business-logic");
-            thread.setDaemon(true);
-            return thread;
-        });
+            engine.invoker.start();
+        }
+        else
+        {
+            AgentRunner.startOnThread(engine.runner, r ->
+            {
+                final Thread thread = new Thread(r, "keel-business-logic");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
         return engine;
+    }
+
+    /**
+     * One duty cycle of the business logic, on the host's thread, for an engine launched with
+     * {@link EngineContext#invoked(boolean)}: drain what the ring holds, decide, journal, apply, answer. Only one
+     * thread may call it. Allocates nothing.
+     *
+     * @return work done (0 when idle, so the host's idle strategy may back off).
+     */
+    public int invoke()
+    {
+        if (hostDetachRequested)
+        {
+            hostDetached = true; // close() takes over the duty cycle from here
+            return 0;
+        }
+        return invoker.invoke();
+    }
+
+    /** @return true when a host runs the business logic through {@link #invoke()}. */
+    public boolean isInvoked()
+    {
+        return null != invoker;
     }
 
     /**
@@ -532,7 +577,14 @@ public final class Engine implements AutoCloseable
         {
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
-        CloseHelper.quietClose(runner);
+        if (null != invoker)
+        {
+            takeOverFromHost(deadlineNs);
+        }
+        else
+        {
+            CloseHelper.quietClose(runner);
+        }
         for (long sequence = consumed.get() + 1; sequence <= ring.getCursor(); sequence++)
         {
             if (ring.isAvailable(sequence))
@@ -561,6 +613,29 @@ public final class Engine implements AutoCloseable
     }
 
     // ------------------------------------------------------------------------------------------------ internals
+
+    /**
+     * Invoked mode: ask the host to stop invoking (it acknowledges on its next {@link #invoke()}; a host that has
+     * already stopped cycling never will, hence the bound), then finish the drain on this thread and close the
+     * business logic (final flush, answers released or failed) here.
+     */
+    private void takeOverFromHost(final long drainDeadlineNs)
+    {
+        hostDetachRequested = true;
+        final long detachDeadlineNs = Math.min(drainDeadlineNs, System.nanoTime() + HOST_DETACH_TIMEOUT_NS);
+        while (!hostDetached && System.nanoTime() < detachDeadlineNs)
+        {
+            LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        while (consumed.get() < ring.getCursor() && System.nanoTime() < drainDeadlineNs && null == logic.failure())
+        {
+            if (0 == invoker.invoke())
+            {
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(50));
+            }
+        }
+        CloseHelper.quietClose(invoker); // onClose: final flush, answers released or failed
+    }
 
     private Submit trySubmit(final long clientId, final long commandId, final Command command,
         final long expectedStreamId, final long expectedVersion, final ResponseHandler handler,

@@ -42,6 +42,8 @@ public final class EngineContext
     public static final String SNAPSHOT_INTERVAL_MS_PROP = "keel.engine.snapshot.interval.ms";
     /** Snapshots kept on disk. */
     public static final String SNAPSHOT_RETAIN_PROP = "keel.engine.snapshot.retain";
+    /** System property: true to delete journal segments the oldest kept snapshot covers. */
+    public static final String JOURNAL_RETENTION_PROP = "keel.engine.journal.retention";
 
     public static final int RING_SIZE_DEFAULT = 8192;
     public static final int RING_SIZE_MAX = 1 << 22;
@@ -64,6 +66,8 @@ public final class EngineContext
     private org.agrona.concurrent.status.CountersManager countersManager;
     private org.agrona.concurrent.errors.DistinctErrorLog errorLog;
     private boolean recordLatency;
+    private boolean invoked;
+    private boolean journalRetention = Boolean.getBoolean(JOURNAL_RETENTION_PROP);
     private int maxCommandLengthBytes = Integer.getInteger(MAX_COMMAND_LENGTH_PROP, MAX_COMMAND_LENGTH_DEFAULT);
     private int maxEventsPerCommand = Integer.getInteger(MAX_EVENTS_PER_COMMAND_PROP, MAX_EVENTS_PER_COMMAND_DEFAULT);
     private int maxEventBytesPerCommand =
@@ -313,6 +317,48 @@ public final class EngineContext
     {
         this.idleStrategy = idleStrategy(name);
         return this;
+    }
+
+    /**
+     * Run the business logic inside the host's own duty cycle instead of on a thread of its own: the host (a node's
+     * gateway thread) calls {@link Engine#invoke()} each cycle, so one thread receives a command, decides, journals
+     * and answers it with no hand-off between threads. The engine's idle strategy is then unused (the host's
+     * applies); everything else is unchanged (still one writer, still the ring for any other producer).
+     *
+     * @param invoked true to be invoked by a host; false (the default) for a dedicated business-logic thread.
+     * @return this.
+     */
+    public EngineContext invoked(final boolean invoked)
+    {
+        this.invoked = invoked;
+        return this;
+    }
+
+    /**
+     * Journal retention: after each snapshot, delete the journal segments wholly before the OLDEST snapshot kept
+     * ({@link #snapshotRetainCount(int)} of them), so any kept snapshot can still be recovered from, while the disk
+     * holds a bounded log. Off by default: the full history stays (time travel to any version). The deleted
+     * history is gone from this node: time travel before the journal's start answers that it is not retained.
+     *
+     * @param retention true to delete covered segments.
+     * @return this.
+     */
+    public EngineContext journalRetention(final boolean retention)
+    {
+        this.journalRetention = retention;
+        return this;
+    }
+
+    /** @return true when covered journal segments are deleted after snapshots. */
+    public boolean journalRetention()
+    {
+        return journalRetention;
+    }
+
+    /** @return true when a host invokes the business logic (see {@link #invoked(boolean)}). */
+    public boolean invoked()
+    {
+        return invoked;
     }
 
     /** @return most commands between two journal flushes. */

@@ -47,6 +47,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     private final GatewayContext ctx;
     private final Gateway gateway;
     private final Engine engine;
+    private final boolean engineInvoked;
     private final Aeron aeron;
     private final GatewayCounters counters;
     private final ErrorHandler errorHandler;
@@ -81,6 +82,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         this.ctx = ctx;
         this.gateway = gateway;
         this.engine = engine;
+        this.engineInvoked = engine.isInvoked();
         this.aeron = aeron;
         this.counters = counters;
         this.errorHandler = errorHandler;
@@ -149,6 +151,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             {
                 work += ingress.poll(assembler, GatewayContext.INGRESS_FRAGMENT_LIMIT);
             }
+        }
+        if (engineInvoked)
+        {
+            work += engine.invoke(); // decide what was just received, so its answers go out in this same cycle
         }
         work += answers.read(this, GatewayContext.ANSWER_LIMIT);
         if (nowNs >= nextHousekeepingNs)

@@ -53,6 +53,8 @@ public final class KeelNode implements AutoCloseable
         public static final String ENGINE_IDLE_PROP = "keel.node.engine.idle";
         /** How the embedded media driver runs: invoker (default) or shared. */
         public static final String DRIVER_THREADING_PROP = "keel.node.driver.threading";
+        /** System property: where the business logic runs, {@code gateway} or {@code dedicated}. */
+        public static final String ENGINE_THREADING_PROP = "keel.node.engine.threading";
         /** Set to false to run a node without its counters and error files. */
         public static final String COUNTERS_FILE_PROP = "keel.node.counters.file";
 
@@ -65,6 +67,7 @@ public final class KeelNode implements AutoCloseable
         private String idle = System.getProperty(IDLE_PROP, "yield");
         private String engineIdle;
         private String driverThreading = System.getProperty(DRIVER_THREADING_PROP, "invoker");
+        private String engineThreading = System.getProperty(ENGINE_THREADING_PROP, "dedicated");
         private Path credentialsFile;
         private String aeronDir;
         private int primaryMemberId = -1;
@@ -143,6 +146,11 @@ public final class KeelNode implements AutoCloseable
             {
                 throw new IllegalArgumentException("--driver-threading '" + driverThreading +
                     "': expected invoker or shared");
+            }
+            if (!"gateway".equals(engineThreading) && !"dedicated".equals(engineThreading))
+            {
+                throw new IllegalArgumentException("--engine-threading '" + engineThreading +
+                    "': expected gateway or dedicated");
             }
             if (metricsPort < 0 || metricsPort > 65535 || (metricsPort > 0 && !countersFile))
             {
@@ -298,6 +306,33 @@ public final class KeelNode implements AutoCloseable
         }
 
         /**
+         * Where the business logic runs.
+         *
+         * @param engineThreading {@code dedicated} (default): a business-logic thread of its own, fed by the ring.
+         *                        {@code gateway}: inside the gateway's duty cycle, so one thread receives, decides,
+         *                        journals and answers a command (no hand-off between threads; with the driver
+         *                        invoked too, a node has one hot thread). Any journal fsync then also runs on the
+         *                        gateway thread.
+         * @return this.
+         */
+        public Context engineThreading(final String engineThreading)
+        {
+            this.engineThreading = engineThreading;
+            return this;
+        }
+
+        /**
+         * @param retention true to delete journal segments the oldest kept snapshot covers (see
+         *                  {@link EngineContext#journalRetention(boolean)}).
+         * @return this.
+         */
+        public Context journalRetention(final boolean retention)
+        {
+            engine.journalRetention(retention);
+            return this;
+        }
+
+        /**
          * @param credentialsFile see {@link Credentials}; null turns authentication off.
          * @return this.
          */
@@ -392,6 +427,7 @@ public final class KeelNode implements AutoCloseable
                 });
             }
             started = Engine.launch(ctx.engine
+                .invoked("gateway".equals(ctx.engineThreading))
                 .domain(ctx.domain)
                 .idleStrategyName(Context.engineIdleName(ctx.engineIdle))
                 .journalContext(new JournalContext().dir(ctx.dir.resolve("journal")).durability(ctx.fsync)));
@@ -519,14 +555,28 @@ public final class KeelNode implements AutoCloseable
 
     private static void checkPortFree(final Member self)
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(self.host(), self.clientPort())))
+        checkPortFree(self.host(), self.clientPort(), "client");
+    }
+
+    /**
+     * Refuse to start, with a message that says so, when a UDP port this node must bind is taken: Aeron would
+     * otherwise fail later with a less helpful error, or (on some systems) share the port.
+     *
+     * @param host address to bind.
+     * @param port UDP port.
+     * @param what what the port is for, e.g. {@code client} or {@code replication}.
+     * @throws IllegalStateException when the port cannot be bound.
+     */
+    public static void checkPortFree(final String host, final int port, final String what)
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(host, port)))
         {
             socket.getLocalPort();
         }
         catch (final SocketException ex)
         {
-            throw new IllegalStateException("client port " + self.clientPort() + " on " + self.host() +
-                " is not free (" + ex.getMessage() + "): is another node running?");
+            throw new IllegalStateException(what + " port " + port + " on " + host + " is not free (" +
+                ex.getMessage() + "): is another node running?");
         }
     }
 

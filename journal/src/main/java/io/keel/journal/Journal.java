@@ -267,6 +267,86 @@ public final class Journal implements AutoCloseable
     }
 
     /**
+     * Retention: delete the oldest segments whose every frame lies before {@code position} (a snapshot covers them).
+     * The segment holding the position, and the one being written, are always kept, so the journal then starts at
+     * the base of the segment holding the position (or before it). Files go oldest first, so a crash midway leaves a
+     * journal that starts later, never one with a hole. The index becomes {@linkplain StreamIndex#isPartial()
+     * partial}; readers already past the deleted segments are unaffected. Appender thread only.
+     *
+     * @param position keep everything from here on (normally the position of the oldest snapshot kept).
+     * @return number of segment files deleted.
+     */
+    public int deleteSegmentsBefore(final long position)
+    {
+        ensureWritable();
+        int deleted = 0;
+        long bytes = 0;
+        try
+        {
+            while (segmentList.size() > 1 && segmentList.get(1).basePosition <= position)
+            {
+                final Segment oldest = segmentList.get(0);
+                bytes += Files.size(oldest.file);
+                Files.delete(oldest.file);
+                segmentList.remove(0);
+                segments = segmentList.toArray(new Segment[0]);
+                deleted++;
+            }
+            if (deleted > 0)
+            {
+                fsyncDirectory(dir);
+                streamIndex.partial(true);
+                LOG.info("journal {}: retention deleted {} segments ({} MiB) before position {}; the journal now " +
+                    "starts at {}", dir, deleted, bytes >> 20, position, startPosition());
+            }
+            return deleted;
+        }
+        catch (final IOException ex)
+        {
+            throw new JournalException("journal " + dir + ": retention could not delete segments before " +
+                position + ": " + ex, ex);
+        }
+    }
+
+    /**
+     * Discard the whole log and start again, empty, at {@code position} in {@code epoch}: a standby that installs a
+     * snapshot taken at that position (it was empty, or behind the primary's oldest segment) continues from there.
+     * Old segments are deleted before the new one is created, so a crash midway leaves an empty journal (which
+     * catches up again), never a hole. The index is cleared and partial. Appender thread only.
+     *
+     * @param position where the log now starts (a snapshot's log position).
+     * @param epoch    epoch recorded in the new segment's header.
+     */
+    public void resetTo(final long position, final long epoch)
+    {
+        ensureWritable();
+        if (position < 0)
+        {
+            throw new JournalException("cannot reset journal " + dir + " to negative position " + position);
+        }
+        try
+        {
+            appender.flush();
+            for (int i = segmentList.size() - 1; i >= 0; i--)
+            {
+                Files.delete(segmentList.get(i).file);
+                segmentList.remove(i);
+            }
+            fsyncDirectory(dir);
+            createSegment(position, epoch, System.currentTimeMillis());
+            streamIndex.clear(position > 0);
+            lastEpoch = epoch;
+            afterTruncation(position, epoch);
+            LOG.warn("journal {} reset to start empty at position {} in epoch {} (snapshot installed)", dir,
+                position, epoch);
+        }
+        catch (final IOException ex)
+        {
+            throw new JournalException("journal " + dir + ": reset to position " + position + " failed: " + ex, ex);
+        }
+    }
+
+    /**
      * Flush what the appender holds (if writable) and close every file. Idempotent.
      */
     @Override
@@ -547,6 +627,7 @@ public final class Journal implements AutoCloseable
             return new RecoveryReport(1, 0, 0, 0, 0, null, -1, null, List.of(), -1);
         }
 
+        streamIndex.partial(found.get(0).basePosition > 0); // older segments were deleted: histories start later
         final RecoveryScan scan = new RecoveryScan(streamIndex);
         final SegmentScanner scanner = new SegmentScanner(ctx.maxFrameLengthBytes(), ctx.readBufferBytes());
         final List<Segment> valid = new ArrayList<>();

@@ -440,7 +440,8 @@ public final class JournalAppender
             previousVersion = index.version(streamId);
             previousTimestamp = index.lastTimestampNs(streamId);
         }
-        if (streamVersion != previousVersion + 1)
+        final boolean historyNotRetained = 0 == previousVersion && index.isPartial() && streamVersion >= 1;
+        if (streamVersion != previousVersion + 1 && !historyNotRetained)
         {
             throw new IllegalArgumentException("stream " + streamId + " version " + streamVersion +
                 " does not follow version " + previousVersion);

@@ -347,6 +347,27 @@ public final class SnapshotStore
         }
     }
 
+    /**
+     * @return the log position of the oldest snapshot file kept (by name; not read), or -1 when there is none.
+     */
+    public long oldestPosition()
+    {
+        final List<Path> files = list();
+        for (final Path file : files)
+        {
+            final String name = file.getFileName().toString();
+            try
+            {
+                return Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length()));
+            }
+            catch (final NumberFormatException | IndexOutOfBoundsException ex)
+            {
+                // not one of ours: look at the next
+            }
+        }
+        return -1;
+    }
+
     static String fileName(final long logPosition)
     {
         return PREFIX + String.format("%020d", logPosition) + SUFFIX;

@@ -9,8 +9,12 @@ import java.util.Arrays;
  * its state as of a version or a time, is read without scanning the log. Rebuilt from the log on open and
  * maintained by the appender.
  * <p>
- * Versions of a stream are contiguous from 1: the event with version {@code v} is entry {@code v - 1}. Not
- * thread-safe: owned by the thread that appends (the business-logic thread).
+ * Versions of a stream are contiguous from 1: the event with version {@code v} is entry {@code v - 1}. A journal
+ * whose oldest segments were deleted (retention, or a standby that installed a snapshot) holds only the later part
+ * of each history: its index is {@linkplain #partial(boolean) partial}, a stream's first indexed event may carry any
+ * version {@code b + 1} (entry {@code v - 1 - b}), and streams whose whole history is gone are
+ * {@linkplain #seed(long, long) seeded} with their version from a snapshot. Not thread-safe: owned by the thread
+ * that appends (the business-logic thread).
  *
  * <h2>Layout: entries live off-heap, so appending does not allocate (design promise 6)</h2>
  * An entry is 16 bytes (position, timestamp) in an {@link IndexArena} of direct buffers. Each stream owns a list
@@ -60,6 +64,7 @@ public final class StreamIndex
     private final Long2LongHashMap slotByStreamId = new Long2LongHashMap(64, 0.65f, NO_SLOT);
     private long[] streamIds = new long[16];
     private long[] versions = new long[16];
+    private long[] baseVersions = new long[16];
     private long[] tableAddresses = new long[16];
     private int[] tableCapacities = new int[16];
     private int[] blockCounts = new int[16];
@@ -67,6 +72,7 @@ public final class StreamIndex
 
     private int streamCount;
     private long eventCount;
+    private boolean partial;
 
     /**
      * An empty index with the default chunk size ({@value #DEFAULT_CHUNK_SIZE_BYTES} bytes).
@@ -107,16 +113,16 @@ public final class StreamIndex
      * Timestamp of the last event of a stream.
      *
      * @param streamId stream.
-     * @return its last event's timestamp, ns; {@link Long#MIN_VALUE} when it has none.
+     * @return its last event's timestamp, ns; {@link Long#MIN_VALUE} when it has none (or none retained).
      */
     public long lastTimestampNs(final long streamId)
     {
         final int slot = (int)slotByStreamId.get(streamId);
-        if (NO_SLOT == slot || 0 == versions[slot])
+        if (NO_SLOT == slot || versions[slot] == baseVersions[slot])
         {
             return Long.MIN_VALUE;
         }
-        return arena.getLong(entryAddress(slot, versions[slot] - 1) + TIMESTAMP_OFFSET);
+        return arena.getLong(entryAddress(slot, versions[slot] - 1 - baseVersions[slot]) + TIMESTAMP_OFFSET);
     }
 
     /**
@@ -124,16 +130,16 @@ public final class StreamIndex
      *
      * @param streamId stream.
      * @param version  1-based version.
-     * @return position, or -1 when the stream has no such version.
+     * @return position, or -1 when the stream has no such version, or its event is no longer retained.
      */
     public long positionOf(final long streamId, final long version)
     {
         final int slot = (int)slotByStreamId.get(streamId);
-        if (NO_SLOT == slot || version < 1 || version > versions[slot])
+        if (NO_SLOT == slot || version <= baseVersions[slot] || version > versions[slot])
         {
             return -1;
         }
-        return arena.getLong(entryAddress(slot, version - 1));
+        return arena.getLong(entryAddress(slot, version - 1 - baseVersions[slot]));
     }
 
     /**
@@ -152,7 +158,7 @@ public final class StreamIndex
         }
         // timestamps of one stream are non-decreasing (asserted on append): binary search the last <= time
         long low = 0;
-        long high = versions[slot] - 1;
+        long high = versions[slot] - baseVersions[slot] - 1;
         long found = -1;
         while (low <= high)
         {
@@ -167,7 +173,74 @@ public final class StreamIndex
                 high = mid - 1;
             }
         }
-        return found + 1;
+        return found + 1 + baseVersions[slot];
+    }
+
+    /**
+     * @param streamId stream.
+     * @return the first version whose event the index holds (1 unless older events are no longer retained); the
+     * stream's version + 1 when it holds none.
+     */
+    public long firstIndexedVersion(final long streamId)
+    {
+        final int slot = (int)slotByStreamId.get(streamId);
+        return NO_SLOT == slot ? 1 : baseVersions[slot] + 1;
+    }
+
+    /** @return true when the journal no longer holds the oldest events (see the class comment). */
+    public boolean isPartial()
+    {
+        return partial;
+    }
+
+    /**
+     * Mark the index as covering a journal that starts after the beginning of history: a stream's first indexed
+     * event may then have any version.
+     *
+     * @param partial true when older segments were deleted.
+     */
+    void partial(final boolean partial)
+    {
+        this.partial = partial;
+    }
+
+    /**
+     * A partial index learns, from a snapshot, the version of a stream none of whose events it holds.
+     *
+     * @param streamId stream.
+     * @param version  its version in the snapshot.
+     * @throws IllegalStateException when the index is not partial, or holds the stream at a lower version.
+     */
+    public void seed(final long streamId, final long version)
+    {
+        int slot = (int)slotByStreamId.get(streamId);
+        if (NO_SLOT != slot && versions[slot] >= version)
+        {
+            return;
+        }
+        if (!partial || version < 1 || NO_SLOT != slot)
+        {
+            throw new IllegalStateException("stream " + streamId + " version " + version + " cannot be seeded: the " +
+                "index " + (partial ? "holds it at version " + versions[slot] : "is complete (journal from 0)"));
+        }
+        slot = newSlot(streamId);
+        baseVersions[slot] = version;
+        versions[slot] = version;
+        streamCount++;
+    }
+
+    /**
+     * Forget every stream (the journal was reset to start at a later position). The arena keeps its memory.
+     *
+     * @param partial whether the journal now starts after the beginning of history.
+     */
+    void clear(final boolean partial)
+    {
+        slotByStreamId.clear();
+        slotCount = 0;
+        streamCount = 0;
+        eventCount = 0;
+        this.partial = partial;
     }
 
     /** @return number of streams with at least one event. */
@@ -225,15 +298,16 @@ public final class StreamIndex
     void add(final long streamId, final long version, final long position, final long timestampNs)
     {
         int slot = (int)slotByStreamId.get(streamId);
-        final long previous = NO_SLOT == slot ? 0 : versions[slot];
-        if (version != previous + 1)
+        final boolean known = NO_SLOT != slot;
+        final long previous = known ? versions[slot] : 0;
+        if (known ? version != previous + 1 : version < 1 || (!partial && version != 1))
         {
             throw new IllegalStateException("stream " + streamId + " version " + version + " at position " +
                 position + " does not follow version " + previous);
         }
-        if (previous > 0)
+        if (known && previous > baseVersions[slot])
         {
-            final long last = entryAddress(slot, previous - 1);
+            final long last = entryAddress(slot, previous - 1 - baseVersions[slot]);
             final long lastPosition = arena.getLong(last);
             if (lastPosition >= position)
             {
@@ -247,12 +321,13 @@ public final class StreamIndex
                     " at position " + position + " is before the previous event's " + lastTimestampNs);
             }
         }
-        if (NO_SLOT == slot)
+        if (!known)
         {
             slot = newSlot(streamId);
+            baseVersions[slot] = version - 1;
         }
 
-        final long entry = previous; // 0-based index of the new entry
+        final long entry = version - 1 - baseVersions[slot]; // 0-based index of the new entry
         final int block = blockOf(entry);
         if (block == blockCounts[slot])
         {
@@ -279,13 +354,14 @@ public final class StreamIndex
         for (int slot = 0; slot < slotCount; slot++)
         {
             final long version = versions[slot];
-            if (0 == version)
+            final long base = baseVersions[slot];
+            if (version == base)
             {
-                continue;
+                continue; // no entries (none yet, or a seeded stream)
             }
             // positions of one stream increase: binary search how many entries lie before the position
             long low = 0;
-            long high = version - 1;
+            long high = version - base - 1;
             long kept = 0;
             while (low <= high)
             {
@@ -300,9 +376,9 @@ public final class StreamIndex
                     high = mid - 1;
                 }
             }
-            eventCount -= version - kept;
-            versions[slot] = kept;
-            if (0 == kept)
+            eventCount -= version - base - kept;
+            versions[slot] = base + kept;
+            if (0 == versions[slot])
             {
                 streamCount--;
             }
@@ -357,6 +433,7 @@ public final class StreamIndex
             final int capacity = slotCount * 2;
             streamIds = Arrays.copyOf(streamIds, capacity);
             versions = Arrays.copyOf(versions, capacity);
+            baseVersions = Arrays.copyOf(baseVersions, capacity);
             tableAddresses = Arrays.copyOf(tableAddresses, capacity);
             tableCapacities = Arrays.copyOf(tableCapacities, capacity);
             blockCounts = Arrays.copyOf(blockCounts, capacity);
@@ -364,6 +441,7 @@ public final class StreamIndex
         final int slot = slotCount++;
         streamIds[slot] = streamId;
         versions[slot] = 0;
+        baseVersions[slot] = 0;
         tableAddresses[slot] = arena.allocate(INITIAL_TABLE_BLOCKS * Long.BYTES);
         tableCapacities[slot] = INITIAL_TABLE_BLOCKS;
         blockCounts[slot] = 0;

@@ -61,6 +61,7 @@ public final class ReplicatedNode implements AutoCloseable
         private String engineIdle;
         private Path credentialsFile;
         private Consumer<String> roleListener;
+        private Consumer<MediaDriver.Context> driverCustomizer;
         private final ReplicationContext replication = new ReplicationContext();
         private final EngineContext engine = new EngineContext();
         private final GatewayContext gateway = new GatewayContext();
@@ -200,6 +201,17 @@ public final class ReplicatedNode implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param customizer applied to the embedded media driver's context after Keel's settings and before launch
+         *                   (buffer lengths, socket options, or fault-injecting channel endpoints in drills).
+         * @return this.
+         */
+        public Context driverCustomizer(final Consumer<MediaDriver.Context> customizer)
+        {
+            this.driverCustomizer = customizer;
+            return this;
+        }
+
         /** @return replication settings (heartbeat, failure timeout, degrade...). */
         public ReplicationContext replicationContext()
         {
@@ -236,6 +248,8 @@ public final class ReplicatedNode implements AutoCloseable
         this.ctx = ctx;
         final io.keel.gateway.Member self = ctx.members.stream().filter(m -> m.id() == ctx.memberId).findFirst()
             .orElseThrow();
+        KeelNode.checkPortFree(self.host(), self.clientPort(), "client");
+        KeelNode.checkPortFree(self.host(), self.replicationPort(), "replication");
         final String idle = KeelNode.Context.engineIdleName(ctx.idle);
         MediaDriver mediaDriver = null;
         Aeron client = null;
@@ -263,8 +277,13 @@ public final class ReplicatedNode implements AutoCloseable
             {
                 errorRecorder = null;
             }
-            mediaDriver = MediaDriver.launch(KeelNode.driverContext(KeelNode.embeddedDriverDir(ctx.memberId), idle)
-                .threadingMode(ThreadingMode.INVOKER));
+            final MediaDriver.Context driverContext = KeelNode.driverContext(
+                KeelNode.embeddedDriverDir(ctx.memberId), idle).threadingMode(ThreadingMode.INVOKER);
+            if (null != ctx.driverCustomizer)
+            {
+                ctx.driverCustomizer.accept(driverContext);
+            }
+            mediaDriver = MediaDriver.launch(driverContext);
             client = Aeron.connect(KeelNode.clientContext(mediaDriver.aeronDirectoryName(), mediaDriver));
             startedEngine = Engine.launch(ctx.engine
                 .domain(ctx.domain)

@@ -74,6 +74,7 @@ public final class GatewayRoundTrip implements SystemUnderTest
         int window = 256;
         boolean clientOwnDriver = true;
         boolean threadPerDriver;
+        boolean engineInGateway;
         String metrics = "default";
 
         /**
@@ -120,6 +121,17 @@ public final class GatewayRoundTrip implements SystemUnderTest
         public Settings window(final int window)
         {
             this.window = window;
+            return this;
+        }
+
+        /**
+         * @param engineInGateway true: the node runs its business logic inside the gateway's duty cycle
+         *                        ({@code --engine-threading gateway}); false: on a thread of its own.
+         * @return this.
+         */
+        public Settings engineInGateway(final boolean engineInGateway)
+        {
+            this.engineInGateway = engineInGateway;
             return this;
         }
 
@@ -198,7 +210,8 @@ public final class GatewayRoundTrip implements SystemUnderTest
         final List<Member> members = Member.parseList("0=127.0.0.1:" + freeLoopbackPort() + ":" + freeLoopbackPort());
         final KeelNode.Context nodeContext = new KeelNode.Context()
             .members(members).memberId(0).dir(dir.resolve("node")).domain(Ledger.domain())
-            .fsync(settings.fsync).idle(idle).driverThreading(settings.threadPerDriver ? "shared" : "invoker");
+            .fsync(settings.fsync).idle(idle).driverThreading(settings.threadPerDriver ? "shared" : "invoker")
+            .engineThreading(settings.engineInGateway ? "gateway" : "dedicated");
         nodeContext.gatewayContext().maxInFlightPerSession(Math.max(settings.window, 1024));
         if ("off".equals(settings.metrics))
         {

@@ -26,7 +26,9 @@ import java.util.Locale;
  * none), {@code keel.bench.gateway.window} (in-flight window for throughput, default 1024),
  * {@code keel.bench.gateway.client.driver} (own, default: the client embeds its own driver, as a separate client
  * process would; shared: the client uses the node's media driver) and {@code keel.bench.gateway.variants}
- * (comma list: {@code invoker}, default: drivers run inside the gateway's and the client's duty cycles;
+ * (comma list, default {@code invoker,one-thread}: {@code invoker}: drivers run inside the gateway's and the
+ * client's duty cycles, the business logic on its own thread; {@code one-thread}: the business logic also runs in
+ * the gateway's duty cycle ({@code --engine-threading gateway}), series {@code gateway-1thread};
  * {@code threads}: each driver on a thread of its own, the layout before, series {@code gateway-driver-threads};
  * {@code metrics-off} and {@code metrics-on}: the invoker layout without the node's counters file, error file and
  * latency histogram, then with them and the Prometheus endpoint scraped once a second, series
@@ -64,7 +66,7 @@ public final class GatewayScenario implements Scenario
             System.getProperty("keel.bench.gateway.fsync", "none").toUpperCase(Locale.ROOT));
         final int window = Integer.getInteger("keel.bench.gateway.window", 1024);
         final boolean ownDriver = !"shared".equals(System.getProperty("keel.bench.gateway.client.driver", "own"));
-        final String[] variants = System.getProperty("keel.bench.gateway.variants", "invoker").split(",");
+        final String[] variants = System.getProperty("keel.bench.gateway.variants", "invoker,one-thread").split(",");
         final int messageSize = GatewayRoundTrip.responseMessageLength();
         final String baseline = "aeron-udp-" + messageSize + "B";
         context.checkSpinningThreads(context.idleMode().isSpinning() ? 3 : 0, "gateway round trip");
@@ -88,7 +90,8 @@ public final class GatewayScenario implements Scenario
             final String name = variant.trim();
             final boolean threadPerDriver = "threads".equals(name);
             final String metrics = name.startsWith("metrics-") ? name.substring("metrics-".length()) : "default";
-            final String series = threadPerDriver ? SERIES + "-driver-threads" :
+            final boolean oneThread = "one-thread".equals(name);
+            final String series = threadPerDriver ? SERIES + "-driver-threads" : oneThread ? SERIES + "-1thread" :
                 name.startsWith("metrics-") ? SERIES + "-" + name : SERIES;
             if ("on".equals(metrics))
             {
@@ -100,7 +103,7 @@ public final class GatewayScenario implements Scenario
             }
             final GatewayRoundTrip.Settings settings = new GatewayRoundTrip.Settings()
                 .idle(context.idleMode()).fsync(fsync).window(window).clientOwnDriver(ownDriver)
-                .threadPerDriver(threadPerDriver).metrics(metrics);
+                .threadPerDriver(threadPerDriver).engineInGateway(oneThread).metrics(metrics);
             runGateway(context, report, series, settings, rates, window);
         }
     }
@@ -126,15 +129,22 @@ public final class GatewayScenario implements Scenario
             final long commandsBefore = roundTrip.completedCount();
             measure(context, report, series, Role.SCENARIO, roundTrip, recorder, rates, window);
             final long commands = roundTrip.completedCount() - commandsBefore;
-            if (commands > 0 && gatewayBefore >= 0 && engineBefore >= 0)
+            if (commands > 0 && gatewayBefore >= 0)
             {
                 final double gatewayBytes = (AllocationMeter.allocatedBytes(gateway) - gatewayBefore) / (double)commands;
-                final double engineBytes = (AllocationMeter.allocatedBytes(engine) - engineBefore) / (double)commands;
-                report.setting(series + ".gatewayThreadBytesPerCommand", round(gatewayBytes))
-                    .setting(series + ".engineThreadBytesPerCommand", round(engineBytes));
-                report.note(String.format(Locale.ROOT,
-                    "%s: node allocation over %,d commands: gateway thread %.3f B/command, engine thread %.3f B/command",
-                    series, commands, gatewayBytes, engineBytes));
+                report.setting(series + ".gatewayThreadBytesPerCommand", round(gatewayBytes));
+                if (engineBefore >= 0)
+                {
+                    final double engineBytes = (AllocationMeter.allocatedBytes(engine) - engineBefore) / (double)commands;
+                    report.setting(series + ".engineThreadBytesPerCommand", round(engineBytes));
+                    report.note(String.format(Locale.ROOT, "%s: node allocation over %,d commands: gateway thread " +
+                        "%.3f B/command, engine thread %.3f B/command", series, commands, gatewayBytes, engineBytes));
+                }
+                else
+                {
+                    report.note(String.format(Locale.ROOT, "%s: node allocation over %,d commands: gateway thread " +
+                        "(engine included) %.3f B/command", series, commands, gatewayBytes));
+                }
             }
             if (roundTrip.scrapes() > 0)
             {

@@ -1,0 +1,44 @@
+package io.keel.cli.replication;
+
+import io.keel.cli.gateway.NodeProcess;
+import io.keel.examples.ledger.Ledger;
+import io.keel.gateway.Member;
+import io.keel.replication.ReplicatedNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A replicated node whose client or replication port is taken refuses to start and says which port. */
+class ReplicatedNodePortTest
+{
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aTakenReplicationOrClientPortIsRefusedNamingIt() throws Exception
+    {
+        final List<Member> members = Member.parseList("0=127.0.0.1:" + NodeProcess.freePort() + ":" +
+            NodeProcess.freePort() + ",1=127.0.0.1:" + NodeProcess.freePort() + ":" + NodeProcess.freePort());
+        final Member self = members.get(0);
+        for (final int port : new int[]{ self.replicationPort(), self.clientPort() })
+        {
+            try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress("127.0.0.1", port)))
+            {
+                final IllegalStateException ex = assertThrows(IllegalStateException.class, () ->
+                    ReplicatedNode.launch(new ReplicatedNode.Context().members(members).memberId(0)
+                        .dir(tmp.resolve("node-0")).domain(Ledger.domain()).countersFile(false)));
+                final String what = port == self.clientPort() ? "client port " : "replication port ";
+                assertTrue(ex.getMessage().contains(what + port) && ex.getMessage().contains("not free"),
+                    ex.getMessage());
+                taken.getLocalPort();
+            }
+        }
+    }
+}
