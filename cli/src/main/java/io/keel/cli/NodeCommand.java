@@ -113,8 +113,8 @@ public final class NodeCommand implements Callable<Integer>
     long snapshotEveryEvents;
 
     @Option(names = "--journal-retention", paramLabel = "all|snapshots", defaultValue = "all",
-        description = "single node: all keeps the whole journal (default); snapshots deletes segments the oldest " +
-            "kept snapshot covers. Refused for a replicated pair until a standby can catch up from a snapshot")
+        description = "all keeps the whole journal (default); snapshots deletes segments the oldest kept snapshot " +
+            "covers (a standby behind the primary's first segment then catches up from its snapshot)")
     String journalRetention;
 
     @Override
@@ -138,18 +138,12 @@ public final class NodeCommand implements Callable<Integer>
         }
         if (memberList.size() == 2 && primary < 0)
         {
-            if ("snapshots".equals(journalRetention))
-            {
-                System.err.println("keel node " + id + ": refusing to start: --journal-retention snapshots is for a " +
-                    "single node: a standby behind the primary's first segment cannot catch up from a snapshot yet");
-                return 2;
-            }
             return replicated(memberList);
         }
         final KeelNode node;
         try
         {
-            node = KeelNode.launch(new KeelNode.Context()
+            final KeelNode.Context context = new KeelNode.Context()
                 .members(memberList)
                 .memberId(id)
                 .dir(dir)
@@ -165,7 +159,12 @@ public final class NodeCommand implements Callable<Integer>
                 .aeronDir(aeronDir)
                 .primaryMemberId(primary)
                 .metricsPort(metricsPort)
-                .metricsHost(metricsHost));
+                .metricsHost(metricsHost);
+            if (snapshotEveryEvents > 0)
+            {
+                context.engineContext().snapshotEveryEvents(snapshotEveryEvents);
+            }
+            node = KeelNode.launch(context);
             if (memberList.size() > 1)
             {
                 System.out.println("keel node " + id + ": static primary " + primary + ": running unreplicated " +
@@ -229,6 +228,7 @@ public final class NodeCommand implements Callable<Integer>
             {
                 context.replicationContext().witness(witness);
             }
+            context.engineContext().journalRetention("snapshots".equals(journalRetention));
             if (snapshotEveryEvents > 0)
             {
                 context.engineContext().snapshotEveryEvents(snapshotEveryEvents);

@@ -111,6 +111,18 @@ public final class SnapshotStore
     }
 
     /**
+     * Open a snapshot directory only to read it, from a thread other than the one that writes snapshots there:
+     * unlike {@link #open(Path, int)} it leaves temporary files alone (a write may be in progress) and never prunes.
+     *
+     * @param dir snapshot directory.
+     * @return the store; {@link #write} must not be called on it.
+     */
+    public static SnapshotStore openForReading(final Path dir)
+    {
+        return new SnapshotStore(dir, Integer.MAX_VALUE);
+    }
+
+    /**
      * Install a listener called after each write step (tests).
      *
      * @param listener called after each step.

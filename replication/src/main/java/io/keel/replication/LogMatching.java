@@ -110,12 +110,18 @@ final class LogMatching
         final long start = primary.startPosition();
         if (lastFramePosition < 0)
         {
-            if (standbyEnd != start)
-            {
-                throw new IllegalStateException("standby log is empty at " + standbyEnd + " but the primary's log " +
-                    "starts at " + start + ": catch-up from a snapshot is not available");
-            }
-            decision[0] = ReplicationMessage.ACTION_STREAM_FROM;
+            // an empty log: at the primary's start, or where a snapshot from this history was installed
+            final boolean streamable = standbyEnd == start ||
+                (standbyEnd > start && standbyEnd <= committed && lastGroupEndAtOrBefore(primary, standbyEnd) ==
+                standbyEnd);
+            decision[0] = streamable ? ReplicationMessage.ACTION_STREAM_FROM : ReplicationMessage.ACTION_INSTALL_SNAPSHOT;
+            decision[1] = standbyEnd;
+            return;
+        }
+        if (lastFramePosition < start)
+        {
+            // the standby's last frame is in a segment the primary no longer holds: nothing to match against
+            decision[0] = ReplicationMessage.ACTION_INSTALL_SNAPSHOT;
             decision[1] = standbyEnd;
             return;
         }
@@ -151,5 +157,28 @@ final class LogMatching
             decision[1] = Math.min(Math.min(lastFramePosition, firstLaterEpoch[0]), committed);
             assert decision[1] < standbyEnd : "truncation must shrink the standby's log";
         }
+    }
+
+    /**
+     * @return the epoch of the frame that ends just before a position (0 when the position is the journal's start,
+     * where the segment header's epoch stands for it).
+     */
+    static long epochBefore(final Journal journal, final long position)
+    {
+        final long[] epoch = { 0 };
+        try (JournalReader reader = journal.reader(journal.startPosition()))
+        {
+            while (reader.position() < position && reader.poll(frame ->
+            {
+                if (frame.nextPosition() <= position)
+                {
+                    epoch[0] = frame.epoch();
+                }
+            }, SCAN_BATCH_FRAMES) > 0)
+            {
+                // scanning
+            }
+        }
+        return epoch[0];
     }
 }

@@ -324,6 +324,7 @@ public final class ReplicatedNode implements AutoCloseable
                 .members(members)
                 .journal(startedEngine.journal())
                 .stateDir(ctx.dir)
+                .snapshotDir(snapshotDir)
                 .ackMode(ctx.ack)
                 .truncationListener(position ->
                 {

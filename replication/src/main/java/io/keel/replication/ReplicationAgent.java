@@ -114,6 +114,12 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private long primaryCommittedPosition;
     private long lastAppendProgressNs;
 
+    // snapshot catch-up: the primary's transfer in progress, the standby's install in progress (both rare)
+    private SnapshotTransfer transfer;
+    private long installPosition = -1;
+    private UnsafeBuffer installBuffer;
+    private int installReceived;
+
     // primary
     private JournalReader reader;
     private boolean matched;
@@ -326,6 +332,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
                 {
                     onFrames(buffer);
                 }
+                else if (ReplicationMessage.TYPE_SNAPSHOT_CHUNK == type)
+                {
+                    onSnapshotChunk(buffer, offset, length);
+                }
                 break;
             default:
                 break; // stepping down: wait for the application to hand the appender back
@@ -439,6 +449,17 @@ final class ReplicationAgent implements Agent, FragmentHandler
             followState = STATE_FOLLOWING;
             node.matchedGeneration = node.followGeneration;
             LOG.info("member {} matches member {} at {} in epoch {}", selfId, leaderId, position, epoch);
+        }
+        else if (ReplicationMessage.ACTION_INSTALL_SNAPSHOT == in.action())
+        {
+            if (installPosition != position)
+            {
+                installPosition = position;
+                installReceived = 0;
+                LOG.warn("member {}: log (end {}) cannot be matched within member {}'s retained journal: installing " +
+                    "its snapshot at {}", selfId, appender.position(), leaderId, position);
+            }
+            return; // chunks follow; the handshake resumes once the snapshot is installed
         }
         else if (ACTION_TRUNCATE_TO == in.action())
         {
@@ -722,6 +743,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
         {
             work += sendFrames(committed);
         }
+        else if (null != transfer && !transfer.done())
+        {
+            work += sendSnapshotChunks();
+        }
         return work;
     }
 
@@ -795,8 +820,28 @@ final class ReplicationAgent implements Agent, FragmentHandler
             {
                 matched = false;
             }
+            long matchPosition = decision[1];
+            if (ReplicationMessage.ACTION_INSTALL_SNAPSHOT == decision[0])
+            {
+                if (null == transfer || transfer.standbyEnd != end)
+                {
+                    transfer = SnapshotTransfer.newest(ctx.snapshotDir(), journal, end);
+                    if (null == transfer)
+                    {
+                        counters.errors.incrementAndGet();
+                        LOG.error("member {}: standby {} (log end {}) needs a snapshot at or after {} and none is " +
+                            "kept in {}: it cannot catch up", selfId, peerId, end, journal.startPosition(),
+                            ctx.snapshotDir());
+                        return;
+                    }
+                    LOG.warn("member {}: standby {} (log end {}) is outside the retained journal [{}, {}]: sending " +
+                        "the snapshot at {} ({} bytes)", selfId, peerId, end, journal.startPosition(),
+                        journal.committedPosition(), transfer.position, transfer.length);
+                }
+                matchPosition = transfer.position;
+            }
             out.wrapAndApplyHeader(controlBuffer, 0, TYPE_MATCH, selfId, epoch, Role.PRIMARY, 0)
-                .match(end, (int)decision[0], decision[1]);
+                .match(end, (int)decision[0], matchPosition);
             offer(controlBuffer, MATCH_LENGTH);
             return;
         }
@@ -1061,6 +1106,120 @@ final class ReplicationAgent implements Agent, FragmentHandler
         }
     }
 
+    /** Primary: send what the publication takes of the snapshot in transfer; a full publication retries later. */
+    private int sendSnapshotChunks()
+    {
+        int sent = 0;
+        final int maxChunk = batchBuffer.capacity() - ReplicationMessage.SNAPSHOT_CHUNK_HEADER_LENGTH;
+        while (!transfer.done() && sent < 8)
+        {
+            final int chunk = Math.min(maxChunk, transfer.length - transfer.sent);
+            out.wrapAndApplyHeader(batchBuffer, 0, ReplicationMessage.TYPE_SNAPSHOT_CHUNK, selfId, epoch,
+                Role.PRIMARY, 0).snapshotChunk(transfer.position, transfer.epochBefore, transfer.length,
+                transfer.sent, transfer.crc, chunk);
+            batchBuffer.putBytes(ReplicationMessage.SNAPSHOT_CHUNK_HEADER_LENGTH, transfer.payload, transfer.sent,
+                chunk);
+            if (offer(batchBuffer, ReplicationMessage.SNAPSHOT_CHUNK_HEADER_LENGTH + chunk) <= 0)
+            {
+                break;
+            }
+            transfer.sent += chunk;
+            sent++;
+        }
+        if (transfer.done())
+        {
+            LOG.info("member {}: snapshot at {} sent to standby {} ({} bytes)", selfId, transfer.position, peerId,
+                transfer.length);
+        }
+        return sent;
+    }
+
+    /**
+     * Standby: collect the snapshot's chunks in order; once whole and its CRC checks out, install it: write it to
+     * the snapshot directory (temp, fsync, rename), restart the journal empty at its position, have the
+     * application rebuild from it, and handshake again from there. A gap (a chunk lost with its image) drops what
+     * was collected; the primary sends the snapshot again on the next handshake.
+     */
+    private void onSnapshotChunk(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long position = in.snapshotPosition();
+        final int total = in.snapshotPayloadLength();
+        final int chunkOffset = in.chunkOffset();
+        final int chunk = in.chunkLength();
+        if (STATE_HANDSHAKE != followState || position != installPosition || total < 0 || chunk < 0 ||
+            length != ReplicationMessage.SNAPSHOT_CHUNK_HEADER_LENGTH + chunk || chunkOffset + (long)chunk > total)
+        {
+            if (position != installPosition)
+            {
+                return; // an older transfer's chunk
+            }
+            counters.malformedMessages.incrementAndGet();
+            return;
+        }
+        if (chunkOffset != installReceived)
+        {
+            installReceived = 0; // a gap: start over with the next transfer
+            if (chunkOffset != 0)
+            {
+                return;
+            }
+        }
+        if (0 == chunkOffset)
+        {
+            if (null == installBuffer || installBuffer.capacity() < total)
+            {
+                installBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(total, 1)));
+            }
+        }
+        installBuffer.putBytes(chunkOffset, buffer, offset + ReplicationMessage.SNAPSHOT_CHUNK_HEADER_LENGTH, chunk);
+        installReceived = chunkOffset + chunk;
+        if (installReceived < total)
+        {
+            return;
+        }
+        final ByteBuffer payload = installBuffer.byteBuffer().duplicate();
+        payload.clear().limit(total);
+        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(payload.duplicate());
+        if ((int)crc.getValue() != in.snapshotPayloadCrc())
+        {
+            counters.malformedMessages.incrementAndGet();
+            LOG.warn("member {}: snapshot at {} from member {} fails its checksum: asking again", selfId, position,
+                leaderId);
+            installReceived = 0;
+            installPosition = -1;
+            sendStandbyStatus(-1);
+            return;
+        }
+        installSnapshot(position, in.snapshotEpochBefore(), payload);
+    }
+
+    private void installSnapshot(final long position, final long epochBefore, final ByteBuffer payload)
+    {
+        if (null == ctx.snapshotDir())
+        {
+            throw new IllegalStateException("member " + selfId + " has no snapshot directory to install member " +
+                leaderId + "'s snapshot at " + position + " in");
+        }
+        final long end = appender.position();
+        io.keel.journal.SnapshotStore.open(ctx.snapshotDir(), Integer.MAX_VALUE).write(position, payload);
+        journal.resetTo(position, epochBefore);
+        counters.truncations.incrementAndGet();
+        counters.truncatedBytes.addAndGet(Math.max(0, end - journal.startPosition()));
+        node.lowestTruncation = Math.min(node.lowestTruncation, position);
+        node.truncations++;
+        if (null != ctx.truncationListener())
+        {
+            ctx.truncationListener().accept(position);
+        }
+        LogMatching.lastGroupFrame(journal, lastFrame);
+        installPosition = -1;
+        installReceived = 0;
+        LOG.warn("member {}: installed member {}'s snapshot at {} ({} bytes); the journal restarts there", selfId,
+            leaderId, position, payload.remaining());
+        sendStandbyStatus(-1);
+    }
+
     private void closeReader()
     {
         if (null != reader)
@@ -1084,6 +1243,70 @@ final class ReplicationAgent implements Agent, FragmentHandler
             batchBuffer.putLong(at + aligned - FrameDescriptor.FRAME_ALIGNMENT, 0L);
             batchBuffer.putBytes(at, frame.buffer(), frame.offset(), frameLength);
             length += aligned;
+        }
+    }
+
+    /** Primary: one snapshot on its way to the standby. */
+    static final class SnapshotTransfer
+    {
+        final long standbyEnd;
+        final long position;
+        final long epochBefore;
+        final UnsafeBuffer payload;
+        final int length;
+        final int crc;
+        int sent;
+
+        private SnapshotTransfer(final long standbyEnd, final long position, final long epochBefore,
+            final ByteBuffer bytes)
+        {
+            this.standbyEnd = standbyEnd;
+            this.position = position;
+            this.epochBefore = epochBefore;
+            this.length = bytes.remaining();
+            final ByteBuffer copy = ByteBuffer.allocateDirect(Math.max(length, 1));
+            copy.put(bytes.duplicate()).flip();
+            this.payload = new UnsafeBuffer(copy);
+            final java.util.zip.CRC32C checksum = new java.util.zip.CRC32C();
+            checksum.update(copy.duplicate());
+            this.crc = (int)checksum.getValue();
+        }
+
+        boolean done()
+        {
+            return sent >= length;
+        }
+
+        /**
+         * The newest readable snapshot within the primary's retained journal, or null when there is none.
+         */
+        static SnapshotTransfer newest(final java.nio.file.Path dir, final Journal journal, final long standbyEnd)
+        {
+            if (null == dir || !java.nio.file.Files.isDirectory(dir))
+            {
+                return null;
+            }
+            final io.keel.journal.SnapshotStore store = io.keel.journal.SnapshotStore.openForReading(dir);
+            final java.util.List<java.nio.file.Path> files = store.list();
+            for (int i = files.size() - 1; i >= 0; i--)
+            {
+                try
+                {
+                    final io.keel.journal.Snapshot snapshot = store.read(files.get(i));
+                    final long position = snapshot.logPosition();
+                    if (position < journal.startPosition() || position > journal.committedPosition())
+                    {
+                        continue;
+                    }
+                    return new SnapshotTransfer(standbyEnd, position, LogMatching.epochBefore(journal, position),
+                        snapshot.payload());
+                }
+                catch (final RuntimeException ex)
+                {
+                    LOG.warn("snapshot {} cannot be sent ({}); trying an older one", files.get(i), ex.getMessage());
+                }
+            }
+            return null;
         }
     }
 }

@@ -77,6 +77,7 @@ public final class ReplicationContext
     private java.util.function.BooleanSupplier witnessLinkDown =
         FileFlag.of(System.getProperty(WITNESS_LINK_DOWN_FILE_PROP));
     private java.util.function.LongConsumer truncationListener;
+    private Path snapshotDir;
     private Supplier<IdleStrategy> idleStrategySupplier;
     private Member self;
     private Member peer;
@@ -469,6 +470,25 @@ public final class ReplicationContext
     }
 
     /** @return told the position after each truncation by log matching (agent thread), or null. */
+    public Path snapshotDir()
+    {
+        return snapshotDir;
+    }
+
+    /**
+     * Where the application keeps its snapshots: a primary sends the newest one to a standby it cannot stream to
+     * (empty, or behind its first retained segment); a standby installs the one it receives there.
+     *
+     * @param dir snapshot directory (the engine's), or null for none (such a standby cannot catch up then).
+     * @return this.
+     */
+    public ReplicationContext snapshotDir(final Path dir)
+    {
+        this.snapshotDir = dir;
+        return this;
+    }
+
+    /** @return called with the new end after the log was cut back (or restarted at a snapshot). */
     public java.util.function.LongConsumer truncationListener()
     {
         return truncationListener;

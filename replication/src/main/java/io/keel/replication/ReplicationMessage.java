@@ -20,7 +20,10 @@ import java.nio.ByteOrder;
  *                    40 last frame position  48 last frame epoch  56 last frame CRC (4)  60 state (4)
  *                    64 resend from (-1: none)
  *  MATCH             (primary to standby, answer to a handshake) 24 standby end position it answers
- *                    32 action (4)  40 position: stream from it, or truncate to it
+ *                    32 action (4)  40 position: stream from it, truncate to it, or the snapshot's position
+ *  SNAPSHOT_CHUNK    (primary to standby, after MATCH install) 24 snapshot log position  32 epoch of the frame
+ *                    before it  40 payload length (4)  44 chunk offset (4)  48 payload CRC32C (4)  52 chunk
+ *                    length (4)  56 chunk bytes
  * </pre>
  */
 public final class ReplicationMessage
@@ -29,12 +32,14 @@ public final class ReplicationMessage
     public static final int TYPE_PRIMARY_HEARTBEAT = 2;
     public static final int TYPE_STANDBY_STATUS = 3;
     public static final int TYPE_MATCH = 4;
+    public static final int TYPE_SNAPSHOT_CHUNK = 5;
 
     public static final int HEADER_LENGTH = 24;
     public static final int FRAMES_HEADER_LENGTH = 40;
     public static final int PRIMARY_HEARTBEAT_LENGTH = 48;
     public static final int STANDBY_STATUS_LENGTH = 72;
     public static final int MATCH_LENGTH = 48;
+    public static final int SNAPSHOT_CHUNK_HEADER_LENGTH = 56;
 
     /** Primary heartbeat flag: the primary releases only what the standby acknowledged (SYNC, not degraded). */
     public static final int FLAG_SYNC = 0x1;
@@ -48,6 +53,12 @@ public final class ReplicationMessage
     public static final int ACTION_STREAM_FROM = 1;
     /** Match action: cut the log back to the last group end at or before the position, then ask again. */
     public static final int ACTION_TRUNCATE_TO = 2;
+    /**
+     * Match action: the standby's log cannot be matched within the primary's (it is empty, or ends before the
+     * primary's first retained segment): the primary sends its snapshot at the position, the standby installs it,
+     * restarts its journal there, and asks again.
+     */
+    public static final int ACTION_INSTALL_SNAPSHOT = 3;
 
     static final ByteOrder ORDER = ByteOrder.LITTLE_ENDIAN;
 
@@ -276,6 +287,56 @@ public final class ReplicationMessage
         return this;
     }
 
+    // SNAPSHOT_CHUNK
+
+    ReplicationMessage snapshotChunk(final long snapshotPosition, final long epochBefore, final int payloadLength,
+        final int chunkOffset, final int payloadCrc, final int chunkLength)
+    {
+        mutable.putLong(offset + P1_OFFSET, snapshotPosition, ORDER);
+        mutable.putLong(offset + P2_OFFSET, epochBefore, ORDER);
+        mutable.putInt(offset + P3_OFFSET, payloadLength, ORDER);
+        mutable.putInt(offset + P3_OFFSET + 4, chunkOffset, ORDER);
+        mutable.putInt(offset + P4_OFFSET, payloadCrc, ORDER);
+        mutable.putInt(offset + P4_OFFSET + 4, chunkLength, ORDER);
+        return this;
+    }
+
+    /** @return SNAPSHOT_CHUNK: log position the snapshot covers. */
+    public long snapshotPosition()
+    {
+        return buffer.getLong(offset + P1_OFFSET, ORDER);
+    }
+
+    /** @return SNAPSHOT_CHUNK: epoch of the primary's frame just before the snapshot position (0 at 0). */
+    public long snapshotEpochBefore()
+    {
+        return buffer.getLong(offset + P2_OFFSET, ORDER);
+    }
+
+    /** @return SNAPSHOT_CHUNK: total payload length. */
+    public int snapshotPayloadLength()
+    {
+        return buffer.getInt(offset + P3_OFFSET, ORDER);
+    }
+
+    /** @return SNAPSHOT_CHUNK: offset of this chunk in the payload. */
+    public int chunkOffset()
+    {
+        return buffer.getInt(offset + P3_OFFSET + 4, ORDER);
+    }
+
+    /** @return SNAPSHOT_CHUNK: CRC32C of the whole payload. */
+    public int snapshotPayloadCrc()
+    {
+        return buffer.getInt(offset + P4_OFFSET, ORDER);
+    }
+
+    /** @return SNAPSHOT_CHUNK: bytes of payload in this message. */
+    public int chunkLength()
+    {
+        return buffer.getInt(offset + P4_OFFSET + 4, ORDER);
+    }
+
     /**
      * Smallest length a message of this type may have.
      *
@@ -290,6 +351,7 @@ public final class ReplicationMessage
             case TYPE_PRIMARY_HEARTBEAT: return PRIMARY_HEARTBEAT_LENGTH;
             case TYPE_STANDBY_STATUS: return STANDBY_STATUS_LENGTH;
             case TYPE_MATCH: return MATCH_LENGTH;
+            case TYPE_SNAPSHOT_CHUNK: return SNAPSHOT_CHUNK_HEADER_LENGTH;
             default: return -1;
         }
     }
