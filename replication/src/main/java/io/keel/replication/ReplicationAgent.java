@@ -838,6 +838,13 @@ final class ReplicationAgent implements Agent, FragmentHandler
                         "the snapshot at {} ({} bytes)", selfId, peerId, end, journal.startPosition(),
                         journal.committedPosition(), transfer.position, transfer.length);
                 }
+                else if (transfer.done() && nowNs - transfer.doneNs > SnapshotTransfer.RESEND_AFTER_NS)
+                {
+                    // still asked after the whole snapshot went out: the standby was not listening yet (its
+                    // application was still stopping) or lost chunks with an image: send it again
+                    transfer.sent = 0;
+                    counters.resendsServed.incrementAndGet();
+                }
                 matchPosition = transfer.position;
             }
             out.wrapAndApplyHeader(controlBuffer, 0, TYPE_MATCH, selfId, epoch, Role.PRIMARY, 0)
@@ -1128,6 +1135,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         }
         if (transfer.done())
         {
+            transfer.doneNs = nowNs;
             LOG.info("member {}: snapshot at {} sent to standby {} ({} bytes)", selfId, transfer.position, peerId,
                 transfer.length);
         }
@@ -1249,6 +1257,9 @@ final class ReplicationAgent implements Agent, FragmentHandler
     /** Primary: one snapshot on its way to the standby. */
     static final class SnapshotTransfer
     {
+        /** A standby still handshaking this long after the last chunk went out is sent the snapshot again. */
+        static final long RESEND_AFTER_NS = TimeUnit.MILLISECONDS.toNanos(200);
+
         final long standbyEnd;
         final long position;
         final long epochBefore;
@@ -1256,6 +1267,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         final int length;
         final int crc;
         int sent;
+        long doneNs;
 
         private SnapshotTransfer(final long standbyEnd, final long position, final long epochBefore,
             final ByteBuffer bytes)
