@@ -9,14 +9,13 @@ import io.keel.gateway.client.KeelClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static io.keel.gateway.ClientTestSupport.await;
+import static io.keel.gateway.ClientTestSupport.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -67,27 +66,6 @@ class DriverThreadingTest
                 assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new Deposit().set(1, 1))));
             }
             assertEquals(101, node.engine().counters().commands());
-        }
-    }
-
-    private static <T> T await(final KeelClient client, final CompletableFuture<T> future) throws Exception
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!future.isDone() && System.nanoTime() < deadlineNs)
-        {
-            if (0 == client.poll())
-            {
-                Thread.yield();
-            }
-        }
-        return future.get(1, TimeUnit.MILLISECONDS);
-    }
-
-    private static int freePort() throws Exception
-    {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
-        {
-            return socket.getLocalPort();
         }
     }
 }

@@ -12,9 +12,6 @@ import io.keel.journal.JournalReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,6 +20,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static io.keel.gateway.ClientTestSupport.await;
+import static io.keel.gateway.ClientTestSupport.freePort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -144,26 +143,5 @@ class EngineThreadingTest
         return KeelClient.connect(new KeelClient.Context().members(members).clientId(3).maxInFlight(4096)
             .commandTimeoutNs(TimeUnit.SECONDS.toNanos(3))
             .commandCodecs(Ledger.domain().commands()).ownThread(false));
-    }
-
-    private static <T> T await(final KeelClient client, final CompletableFuture<T> future) throws Exception
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!future.isDone() && System.nanoTime() < deadlineNs)
-        {
-            if (0 == client.poll())
-            {
-                Thread.yield();
-            }
-        }
-        return future.get(1, TimeUnit.MILLISECONDS);
-    }
-
-    private static int freePort() throws Exception
-    {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
-        {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -24,14 +24,12 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.stream.Stream;
 
 /**
  * {@code keel bench failover}: a witness and a SYNC pair of {@code keel node --witness} JVMs with their default
@@ -315,7 +313,7 @@ public final class FailoverBench
             Runtime.getRuntime().removeShutdownHook(cleanup);
             if (null != root)
             {
-                deleteTree(root);
+                ReplicatedDemo.deleteTree(root);
             }
         }
         return report(startedAt, Arrays.copyOf(gapsMs, done), Arrays.copyOf(promotionMs, done), lost, twice,
@@ -473,18 +471,6 @@ public final class FailoverBench
         for (final NodeProcess node : all)
         {
             node.destroy();
-        }
-    }
-
-    private static void deleteTree(final Path dir)
-    {
-        try (Stream<Path> paths = Files.walk(dir))
-        {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        }
-        catch (final IOException ignore)
-        {
-            // a temp dir left behind
         }
     }
 

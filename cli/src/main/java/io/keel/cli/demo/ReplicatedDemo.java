@@ -699,7 +699,8 @@ public final class ReplicatedDemo
         }
     }
 
-    private static void deleteTree(final Path dir)
+    /** Best effort: delete a temporary directory tree. */
+    static void deleteTree(final Path dir)
     {
         try (Stream<Path> paths = Files.walk(dir))
         {

@@ -1,0 +1,40 @@
+package io.keel.gateway;
+
+import io.keel.gateway.client.KeelClient;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/** Helpers for gateway tests that drive a {@link KeelClient} without its own thread. */
+final class ClientTestSupport
+{
+    private ClientTestSupport()
+    {
+    }
+
+    /** Poll the client until the future completes (20 s at most), then return its value. */
+    static <T> T await(final KeelClient client, final CompletableFuture<T> future) throws Exception
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!future.isDone() && System.nanoTime() < deadlineNs)
+        {
+            if (0 == client.poll())
+            {
+                Thread.yield();
+            }
+        }
+        return future.get(1, TimeUnit.MILLISECONDS);
+    }
+
+    /** @return a UDP port on 127.0.0.1 that was free a moment ago. */
+    static int freePort() throws Exception
+    {
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
+        {
+            return socket.getLocalPort();
+        }
+    }
+}
