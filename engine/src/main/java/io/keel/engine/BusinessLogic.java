@@ -82,8 +82,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private final Bytes<ByteBuffer> snapshotBytes;
     private final UnsafeBuffer windowView = new UnsafeBuffer(0, 0);
     private final AtomicBoolean snapshotInFlight = new AtomicBoolean();
-    private volatile long retainFrom = -1;
-    private long retainedFrom = -1;
+    private volatile boolean retentionDue;
     private final List<CompletableFuture<Long>> snapshotRequests = new ArrayList<>();
     private final List<Consumer<BusinessLogic>> controls = new ArrayList<>();
     private final io.keel.journal.FrameHandler replayHandler = this::replayFrame;
@@ -320,7 +319,6 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
     private void loadSnapshot(final ByteBuffer payload)
     {
         clearState();
-        final org.agrona.collections.Long2LongHashMap toSeed = new org.agrona.collections.Long2LongHashMap(0);
         // copy to the heap: Chronicle would try to free a wrapped direct buffer it does not own
         final byte[] copy = new byte[payload.remaining()];
         payload.duplicate().get(copy);
@@ -365,10 +363,8 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                         " in the snapshot but " + indexed + " in the journal (first retained version " +
                         streamIndex.firstIndexedVersion(streamId) + ")");
                 }
-                if (notRetained)
-                {
-                    toSeed.put(streamId, streamVersion); // once the whole snapshot has decoded
-                }
+                // a stream whose whole history is gone stays unknown to the (partial) index until its next event:
+                // the index is written only by the thread that appends, and the snapshot holds its version
                 streams.put(streamId, aggregate, streamVersion);
             }
             in.readSkip(window.readFrom(new UnsafeBuffer(copy), (int)in.readPosition()));
@@ -376,7 +372,6 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
             {
                 throw new IllegalArgumentException(in.readRemaining() + " trailing bytes");
             }
-            toSeed.forEach(streamIndex::seed); // streams whose whole history is before the journal's start
         }
         catch (final RuntimeException ex)
         {
@@ -970,7 +965,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 counters.snapshots.incrementAndGet();
                 if (ctx.journalRetention())
                 {
-                    retainFrom = snapshotStore.oldestPosition(); // the business thread deletes (it owns the log)
+                    retentionDue = true; // the business thread deletes (it owns the log)
                 }
             }
             catch (final Throwable ex)
@@ -1003,12 +998,19 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
      */
     private int applyRetention()
     {
-        final long position = retainFrom;
-        if (position <= retainedFrom)
+        if (!retentionDue)
         {
             return 0;
         }
-        retainedFrom = position;
+        // read now, not when the snapshot was written: a truncation since may have removed snapshots
+        final long oldest = snapshotStore.oldestPosition();
+        final long position = Math.min(Math.min(oldest, journal.committedPosition()), ctx.retentionFloor().getAsLong());
+        if (oldest < 0 || position <= journal.startPosition())
+        {
+            retentionDue = oldest >= 0 && position < oldest; // held back by the floor: try again later
+            return 0;
+        }
+        retentionDue = position < oldest;
         try
         {
             return journal.deleteSegmentsBefore(position);

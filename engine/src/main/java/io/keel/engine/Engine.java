@@ -60,7 +60,7 @@ public final class Engine implements AutoCloseable
         TOO_LARGE
     }
 
-    private static final long HOST_DETACH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long HOST_DETACH_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
 
     private final EngineContext ctx;
     private final Journal journal;
@@ -187,8 +187,11 @@ public final class Engine implements AutoCloseable
     /**
      * Invoked mode: take the business logic back from the host before the host stops cycling (a node whose gateway
      * thread also runs replication stops that thread before closing the engine). The host acknowledges on its next
-     * {@link #invoke()}; from then on only {@link #close()} runs the business logic, on the closing thread. No-op
-     * for an engine with a thread of its own, or once detached.
+     * {@link #invoke()}, so it must still be cycling; from then on only {@link #close()} runs the business logic, on
+     * the closing thread. No-op for an engine with a thread of its own, or once detached.
+     *
+     * @throws IllegalStateException when the host does not hand over within 30 s (the business logic is then not
+     *                               run here: never two threads in it).
      */
     public void detachFromHost()
     {
@@ -198,11 +201,17 @@ public final class Engine implements AutoCloseable
         }
         hostDetachRequested = true;
         final long deadlineNs = System.nanoTime() + HOST_DETACH_TIMEOUT_NS;
-        while (!hostDetached && System.nanoTime() < deadlineNs)
+        while (!hostDetached)
         {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                // never run the business logic beside a host that may still be inside invoke(): two writers
+                throw new IllegalStateException("the host did not hand the business logic back within " +
+                    TimeUnit.NANOSECONDS.toSeconds(HOST_DETACH_TIMEOUT_NS) + " s: it must keep calling invoke() " +
+                    "until detachFromHost() or close() returns");
+            }
             LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
-        hostDetached = true; // a host that never answered has stopped cycling: nothing races this thread
     }
 
     /** @return true when a host runs the business logic through {@link #invoke()}. */

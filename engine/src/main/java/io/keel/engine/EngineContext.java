@@ -68,6 +68,7 @@ public final class EngineContext
     private boolean recordLatency;
     private boolean invoked;
     private boolean journalRetention = Boolean.getBoolean(JOURNAL_RETENTION_PROP);
+    private java.util.function.LongSupplier retentionFloor = () -> Long.MAX_VALUE;
     private int maxCommandLengthBytes = Integer.getInteger(MAX_COMMAND_LENGTH_PROP, MAX_COMMAND_LENGTH_DEFAULT);
     private int maxEventsPerCommand = Integer.getInteger(MAX_EVENTS_PER_COMMAND_PROP, MAX_EVENTS_PER_COMMAND_DEFAULT);
     private int maxEventBytesPerCommand =
@@ -347,6 +348,24 @@ public final class EngineContext
     {
         this.journalRetention = retention;
         return this;
+    }
+
+    /**
+     * @param floor read on the business thread before each deletion: retention keeps everything from this position
+     *              on (a replicator streaming to a connected standby supplies the standby's position, so the
+     *              segments it still needs are not deleted under it).
+     * @return this.
+     */
+    public EngineContext retentionFloor(final java.util.function.LongSupplier floor)
+    {
+        this.retentionFloor = floor;
+        return this;
+    }
+
+    /** @return see {@link #retentionFloor(java.util.function.LongSupplier)}. */
+    public java.util.function.LongSupplier retentionFloor()
+    {
+        return retentionFloor;
     }
 
     /** @return true when covered journal segments are deleted after snapshots. */

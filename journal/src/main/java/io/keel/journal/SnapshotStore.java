@@ -364,20 +364,34 @@ public final class SnapshotStore
      */
     public long oldestPosition()
     {
+        final long[] positions = positions();
+        return positions.length == 0 ? -1 : positions[0];
+    }
+
+    /**
+     * @return the log positions of the snapshot files kept (by name; not read), ascending.
+     */
+    public long[] positions()
+    {
         final List<Path> files = list();
+        final long[] positions = new long[files.size()];
+        int count = 0;
         for (final Path file : files)
         {
             final String name = file.getFileName().toString();
             try
             {
-                return Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length()));
+                positions[count] = Long.parseLong(name.substring(PREFIX.length(), name.length() - SUFFIX.length()));
+                count++;
             }
             catch (final NumberFormatException | IndexOutOfBoundsException ex)
             {
-                // not one of ours: look at the next
+                // not one of ours
             }
         }
-        return -1;
+        final long[] result = java.util.Arrays.copyOf(positions, count);
+        java.util.Arrays.sort(result);
+        return result;
     }
 
     static String fileName(final long logPosition)

@@ -305,6 +305,7 @@ public final class ReplicatedNode implements AutoCloseable
             mediaDriver = MediaDriver.launch(driverContext);
             client = Aeron.connect(KeelNode.clientContext(mediaDriver.aeronDirectoryName(), mediaDriver));
             startedEngine = Engine.launch(ctx.engine
+                .retentionFloor(this::retentionFloor)
                 .domain(ctx.domain)
                 .idleStrategyName(KeelNode.Context.engineIdleName(ctx.engineIdle))
                 .journalContext(new JournalContext().dir(ctx.dir.resolve("journal")).durability(ctx.fsync))
@@ -443,6 +444,16 @@ public final class ReplicatedNode implements AutoCloseable
     }
 
     /** Snapshots above a truncation point describe a history that was cut: never load them. */
+    /**
+     * Journal retention keeps what a connected standby still needs: its acknowledged position. A standby that is
+     * away does not hold retention back; when it returns behind the journal's start it gets the snapshot.
+     */
+    private long retentionFloor()
+    {
+        final AckGate current = gate;
+        return null != current && current.standbyConnected ? current.standbyAckedPosition() : Long.MAX_VALUE;
+    }
+
     static void deleteSnapshotsAbove(final Path snapshotDir, final long position)
     {
         if (!Files.isDirectory(snapshotDir))

@@ -119,6 +119,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private long installPosition = -1;
     private UnsafeBuffer installBuffer;
     private int installReceived;
+    private int installTotal;
 
     // primary
     private JournalReader reader;
@@ -419,6 +420,8 @@ final class ReplicationAgent implements Agent, FragmentHandler
         counters.epoch.set(newEpoch);
         leaderId = primaryId;
         followState = STATE_HANDSHAKE;
+        installPosition = -1; // an install in progress belongs to the old handshake
+        installReceived = 0;
         node.leaderId = primaryId;
         node.followGeneration++;
         node.publishRole(Role.STANDBY, newEpoch);
@@ -430,6 +433,14 @@ final class ReplicationAgent implements Agent, FragmentHandler
 
     private void onMatch()
     {
+        if (STATE_FOLLOWING == followState && ReplicationMessage.ACTION_INSTALL_SNAPSHOT == in.action() &&
+            in.standbyEndPosition() <= appender.position())
+        {
+            LOG.warn("member {}: member {} can no longer stream from {}: handshaking again", selfId, leaderId,
+                in.standbyEndPosition());
+            follow(epoch, leaderId); // the application stops reading; the handshake then gets the snapshot
+            return;
+        }
         if (STATE_HANDSHAKE != followState || in.standbyEndPosition() != appender.position())
         {
             return; // an answer to an older handshake
@@ -460,6 +471,26 @@ final class ReplicationAgent implements Agent, FragmentHandler
                     "its snapshot at {}", selfId, appender.position(), leaderId, position);
             }
             return; // chunks follow; the handshake resumes once the snapshot is installed
+        }
+        else if (ACTION_TRUNCATE_TO == in.action() && !rebuildableAfterTruncation(position))
+        {
+            // the common point is before this node's retained journal, or no kept snapshot lies between the
+            // journal's start and it: cutting back would leave a log the application cannot rebuild from. Start
+            // over empty instead: the next handshake streams from 0 or sends the snapshot.
+            final long end = appender.position();
+            LOG.warn("member {}: log diverges from member {} after {}, which this node cannot rebuild from (journal " +
+                "starts at {}): discarding its log ({} bytes) to catch up from the primary", selfId, leaderId,
+                position, journal.startPosition(), end - journal.startPosition());
+            journal.resetTo(0, 0);
+            counters.truncations.incrementAndGet();
+            counters.truncatedBytes.addAndGet(end);
+            node.lowestTruncation = 0;
+            node.truncations++;
+            if (null != ctx.truncationListener())
+            {
+                ctx.truncationListener().accept(0);
+            }
+            LogMatching.lastGroupFrame(journal, lastFrame);
         }
         else if (ACTION_TRUNCATE_TO == in.action())
         {
@@ -759,9 +790,20 @@ final class ReplicationAgent implements Agent, FragmentHandler
                 return 0;
             }
             copier.length = 0;
-            while (copier.length < maxBatchBytes && reader.position() < committed && reader.poll(copier, 1) > 0)
+            try
             {
-                // one frame at a time so the batch stops near its limit
+                while (copier.length < maxBatchBytes && reader.position() < committed && reader.poll(copier, 1) > 0)
+                {
+                    // one frame at a time so the batch stops near its limit
+                }
+            }
+            catch (final io.keel.journal.JournalException ex)
+            {
+                if (sendPosition >= journal.startPosition())
+                {
+                    throw ex;
+                }
+                return standbyNeedsSnapshot(sendPosition); // retention deleted the segment being streamed
             }
             if (0 == copier.length)
             {
@@ -873,6 +915,11 @@ final class ReplicationAgent implements Agent, FragmentHandler
         standbyAppended = Math.max(standbyAppended, appended);
         advanceAcked(in.durablePosition());
         final long resendFrom = in.resendFrom();
+        if (resendFrom >= 0 && resendFrom < journal.startPosition())
+        {
+            standbyNeedsSnapshot(resendFrom);
+            return;
+        }
         if (resendFrom >= 0 && resendFrom < sendPosition && resendFrom == appended)
         {
             closeReader();
@@ -1113,6 +1160,49 @@ final class ReplicationAgent implements Agent, FragmentHandler
         }
     }
 
+    /**
+     * Standby: can the application rebuild after cutting the log back to the position? Always with a complete
+     * journal; with a partial one (retention, an installed snapshot) only if the position is inside it and a kept
+     * snapshot lies between its start and the position.
+     */
+    private boolean rebuildableAfterTruncation(final long position)
+    {
+        final long start = journal.startPosition();
+        if (0 == start)
+        {
+            return true;
+        }
+        if (position < start || null == ctx.snapshotDir())
+        {
+            return false;
+        }
+        for (final long snapshot : io.keel.journal.SnapshotStore.openForReading(ctx.snapshotDir()).positions())
+        {
+            if (snapshot >= start && snapshot <= position)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Primary: the standby needs frames from a segment retention deleted meanwhile (it was matched while still
+     * catching up). Stop streaming and tell it to handshake again: it is then answered with the snapshot.
+     */
+    private int standbyNeedsSnapshot(final long position)
+    {
+        closeReader();
+        matched = false;
+        pendingBatchLength = 0;
+        LOG.warn("member {}: standby {} needs the log from {} but the journal now starts at {}: it handshakes again " +
+            "for the snapshot", selfId, peerId, position, journal.startPosition());
+        out.wrapAndApplyHeader(controlBuffer, 0, TYPE_MATCH, selfId, epoch, Role.PRIMARY, 0)
+            .match(standbyAppended, ReplicationMessage.ACTION_INSTALL_SNAPSHOT, journal.startPosition());
+        publication.offer(controlBuffer, 0, MATCH_LENGTH);
+        return 1;
+    }
+
     /** Primary: send what the publication takes of the snapshot in transfer; a full publication retries later. */
     private int sendSnapshotChunks()
     {
@@ -1164,6 +1254,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
             counters.malformedMessages.incrementAndGet();
             return;
         }
+        if (chunkOffset > 0 && total != installTotal)
+        {
+            return; // a chunk of another transfer at the same position
+        }
         if (chunkOffset != installReceived)
         {
             installReceived = 0; // a gap: start over with the next transfer
@@ -1174,6 +1268,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         }
         if (0 == chunkOffset)
         {
+            installTotal = total;
             if (null == installBuffer || installBuffer.capacity() < total)
             {
                 installBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(Math.max(total, 1)));
