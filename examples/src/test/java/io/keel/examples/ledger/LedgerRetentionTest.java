@@ -94,6 +94,31 @@ class LedgerRetentionTest
     }
 
     @Test
+    void retentionKeepsEverythingFromTheFloorOn() throws Exception
+    {
+        final java.util.concurrent.atomic.AtomicLong floor = new java.util.concurrent.atomic.AtomicLong(0);
+        long commandId = 1;
+        try (Engine engine = Engine.launch(context().retentionFloor(floor::get)))
+        {
+            assertInstanceOf(CommandOutcome.Accepted.class, LedgerTestSupport.run(engine, 1, commandId++,
+                new OpenAccount().set(1, 0)));
+            for (int i = 0; i < 4_000; i++)
+            {
+                submit(engine, commandId++, new Deposit().set(1, 1));
+            }
+            LedgerTestSupport.awaitCondition("snapshots taken", () -> engine.counters().snapshots() >= 3);
+            assertEquals(0, engine.journal().startPosition(), "a floor at 0 (a standby still at 0) keeps it all");
+            floor.set(Long.MAX_VALUE); // the standby caught up, or went away
+            for (int i = 0; i < 600; i++)
+            {
+                submit(engine, commandId++, new Deposit().set(1, 1)); // the next snapshot applies retention
+            }
+            LedgerTestSupport.awaitCondition("segments deleted once the floor moved",
+                () -> engine.journal().startPosition() > 0);
+        }
+    }
+
+    @Test
     void aJournalWhoseStartNoSnapshotCoversIsRefusedNamingIt() throws Exception
     {
         long commandId = 1;
