@@ -64,7 +64,15 @@ public final class WitnessCommand implements Callable<Integer>
             witness.address().getPort() + " (lease " + leaseMs + " ms, state " + stateDir.resolve("witness.state") +
             ")");
         System.out.flush();
-        stopped.await();
+        while (!stopped.await(100, java.util.concurrent.TimeUnit.MILLISECONDS))
+        {
+            if (null != witness.failure())
+            {
+                // a witness that cannot persist its state must not go on answering: exit, so a supervisor sees it
+                System.err.println("keel witness: stopped by " + witness.failure());
+                return 1;
+            }
+        }
         return null == witness.failure() ? 0 : 1;
     }
 }

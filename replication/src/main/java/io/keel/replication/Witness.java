@@ -189,7 +189,19 @@ public final class Witness implements AutoCloseable
                         Long.toHexString(message.pairId()), message.epoch(), message.holder(), message.peerInSync());
                 }
                 bytes.clear().limit(WitnessMessage.LENGTH);
-                channel.send(bytes, from);
+                try
+                {
+                    channel.send(bytes, from);
+                }
+                catch (final ClosedChannelException ex)
+                {
+                    throw ex;
+                }
+                catch (final IOException ex)
+                {
+                    // one unanswerable sender (unreachable, buffer full): it retries; the others are served
+                    LOG.warn("witness: cannot answer {}: {}", from, ex.toString());
+                }
             }
         }
         catch (final ClosedChannelException ex)
