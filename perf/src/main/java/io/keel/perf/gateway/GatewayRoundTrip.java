@@ -211,25 +211,34 @@ public final class GatewayRoundTrip implements SystemUnderTest
      */
     public static GatewayRoundTrip launch(final Settings settings, final LatencyRecorder recorder)
     {
-        final Path dir;
-        try
+        for (int attempt = 1; ; attempt++)
         {
-            dir = Files.createTempDirectory("keel-perf-gateway-");
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
-        final GatewayRoundTrip roundTrip = new GatewayRoundTrip(settings, recorder, dir);
-        try
-        {
-            roundTrip.start(settings);
-            return roundTrip;
-        }
-        catch (final RuntimeException ex)
-        {
-            roundTrip.close();
-            throw ex;
+            final Path dir;
+            try
+            {
+                dir = Files.createTempDirectory("keel-perf-gateway-");
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException(ex);
+            }
+            final GatewayRoundTrip roundTrip = new GatewayRoundTrip(settings, recorder, dir);
+            try
+            {
+                roundTrip.start(settings);
+                return roundTrip;
+            }
+            catch (final RuntimeException ex)
+            {
+                roundTrip.close();
+                // a port found free a moment ago can be taken before the node binds it (another process's
+                // ephemeral port): pick new ports, a few times
+                if (attempt >= 3 || !String.valueOf(ex.getMessage()).contains("in use") &&
+                    !String.valueOf(ex.getMessage()).contains("not free"))
+                {
+                    throw ex;
+                }
+            }
         }
     }
 
