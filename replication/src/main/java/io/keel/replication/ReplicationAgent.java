@@ -518,9 +518,9 @@ final class ReplicationAgent implements Agent, FragmentHandler
 
     private void onFrames(final DirectBuffer buffer)
     {
-        if (STATE_FOLLOWING != followState)
+        if (STATE_FOLLOWING != followState || (node.gated && node.followingGeneration != node.followGeneration))
         {
-            return;
+            return; // not matched yet, or the application is still rebuilding: the stream is resent once it follows
         }
         final long start = in.startPosition();
         final int length = in.framesLength();

@@ -46,6 +46,7 @@ public final class ReplicationNode implements AutoCloseable
     volatile long followGeneration;
     volatile long haltedGeneration;
     volatile long matchedGeneration = -1;
+    volatile long followingGeneration = -1;
     volatile int leaderId = -1;
     volatile long truncations;
     volatile long lowestTruncation = Long.MAX_VALUE;
@@ -158,6 +159,18 @@ public final class ReplicationNode implements AutoCloseable
     public void applicationHalted(final long generation)
     {
         haltedGeneration = generation;
+    }
+
+    /**
+     * Hosted mode: the application follows the log again for this generation (it rebuilt, if it had to, after a
+     * truncation or a snapshot install). Until then the standby appends nothing: the application's rebuild reads the
+     * journal's index, which only the appending thread may change.
+     *
+     * @param generation from {@link #followGeneration()}.
+     */
+    public void applicationFollowing(final long generation)
+    {
+        followingGeneration = generation;
     }
 
     /** @return truncations of the journal by log matching so far. */

@@ -96,6 +96,10 @@ final class RoleCoordinator implements Agent
             else
             {
                 engineRole = requested;
+                if (EngineRole.FOLLOWING == engineRole)
+                {
+                    node.applicationFollowing(engineGeneration); // rebuilt: the replicator may append again
+                }
             }
             inFlight = null;
             return 1;
