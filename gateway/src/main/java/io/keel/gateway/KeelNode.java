@@ -147,11 +147,7 @@ public final class KeelNode implements AutoCloseable
                 throw new IllegalArgumentException("--driver-threading '" + driverThreading +
                     "': expected invoker or shared");
             }
-            if (!"gateway".equals(engineThreading) && !"dedicated".equals(engineThreading))
-            {
-                throw new IllegalArgumentException("--engine-threading '" + engineThreading +
-                    "': expected gateway or dedicated");
-            }
+            engineInGatewayThread(engineThreading);
             if (metricsPort < 0 || metricsPort > 65535 || (metricsPort > 0 && !countersFile))
             {
                 throw new IllegalArgumentException("--metrics-port " + metricsPort + ": expected 1..65535, with the " +
@@ -171,6 +167,23 @@ public final class KeelNode implements AutoCloseable
                     "(no cnc.dat): start one with ./keel driver --aeron-dir " + aeronDir);
             }
             return this;
+        }
+
+        /**
+         * What a command-line {@code --engine-threading} value asks for.
+         *
+         * @param engineThreading {@code gateway} or {@code dedicated}.
+         * @return true for {@code gateway}: the business logic runs in the gateway's duty cycle.
+         * @throws IllegalArgumentException naming the option and the values it takes.
+         */
+        public static boolean engineInGatewayThread(final String engineThreading)
+        {
+            if (!"gateway".equals(engineThreading) && !"dedicated".equals(engineThreading))
+            {
+                throw new IllegalArgumentException("--engine-threading '" + engineThreading +
+                    "': expected gateway or dedicated");
+            }
+            return "gateway".equals(engineThreading);
         }
 
         /**
@@ -427,7 +440,7 @@ public final class KeelNode implements AutoCloseable
                 });
             }
             started = Engine.launch(ctx.engine
-                .invoked("gateway".equals(ctx.engineThreading))
+                .invoked(Context.engineInGatewayThread(ctx.engineThreading))
                 .domain(ctx.domain)
                 .idleStrategyName(Context.engineIdleName(ctx.engineIdle))
                 .journalContext(new JournalContext().dir(ctx.dir.resolve("journal")).durability(ctx.fsync)));

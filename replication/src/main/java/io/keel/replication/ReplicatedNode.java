@@ -197,12 +197,7 @@ public final class ReplicatedNode implements AutoCloseable
          */
         public Context engineThreading(final String engineThreading)
         {
-            if (!"gateway".equals(engineThreading) && !"dedicated".equals(engineThreading))
-            {
-                throw new IllegalArgumentException("--engine-threading '" + engineThreading +
-                    "': expected gateway or dedicated");
-            }
-            engine.invoked("gateway".equals(engineThreading));
+            engine.invoked(KeelNode.Context.engineInGatewayThread(engineThreading));
             return this;
         }
 

@@ -12,8 +12,6 @@ import io.keel.cli.gateway.NodeProcess;
 import io.keel.examples.ledger.Ledger;
 import io.keel.gateway.Member;
 import io.keel.journal.DurabilityPolicy;
-import io.keel.journal.Journal;
-import io.keel.journal.JournalContext;
 import io.keel.replication.AckMode;
 import io.keel.replication.ReplicatedNode;
 import org.agrona.CloseHelper;
@@ -23,9 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -132,7 +128,7 @@ class LossyReplicationLinkTest
         CloseHelper.quietCloseAll(nodes[oldPrimary], nodes[standby]);
 
         ReplicatedPairProcessTest.assertAcknowledgedExactlyOnce(history, tmp.resolve("node-" + standby));
-        assertJournalsIdentical(tmp.resolve("node-0"), tmp.resolve("node-1"));
+        ReplicatedPairProcessTest.assertJournalsIdentical(tmp.resolve("node-0"), tmp.resolve("node-1"));
     }
 
     void start(final int id, final Set<Integer> replicationPorts)
@@ -184,33 +180,7 @@ class LossyReplicationLinkTest
 
     static void await(final String what, final BooleanSupplier condition)
     {
-        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() > deadlineNs)
-            {
-                throw new AssertionError("not within " + AWAIT_MS + " ms: " + what);
-            }
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-        }
-    }
-
-    static void assertJournalsIdentical(final Path dir0, final Path dir1) throws Exception
-    {
-        try (Journal j0 = Journal.open(new JournalContext().dir(dir0.resolve("journal")).readOnly(true));
-            Journal j1 = Journal.open(new JournalContext().dir(dir1.resolve("journal")).readOnly(true)))
-        {
-            assertEquals(j0.committedPosition(), j1.committedPosition(), "both journals end at the same position");
-        }
-        final List<Path> segments0 = ReplicatedPairProcessTest.segments(dir0);
-        final List<Path> segments1 = ReplicatedPairProcessTest.segments(dir1);
-        assertEquals(segments0.size(), segments1.size());
-        for (int i = 0; i < segments0.size(); i++)
-        {
-            final byte[] a = Files.readAllBytes(segments0.get(i));
-            final byte[] b = Files.readAllBytes(segments1.get(i));
-            assertTrue(Arrays.equals(a, b), segments0.get(i).getFileName() + " differs at " + Arrays.mismatch(a, b));
-        }
+        ReplicatedPairProcessTest.await(what, AWAIT_MS, condition);
     }
 
     /** Drops every datagram while cut, and a random share of them at the loss rate otherwise. */

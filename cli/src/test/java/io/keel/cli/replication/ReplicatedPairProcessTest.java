@@ -394,6 +394,20 @@ class ReplicatedPairProcessTest
         }
     }
 
+    /** Wait for a condition, polling every 5 ms, failing with what was awaited after the timeout. */
+    static void await(final String what, final long timeoutMs, final java.util.function.BooleanSupplier condition)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("not within " + timeoutMs + " ms: " + what);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+    }
+
     static void awaitOkLines(final Path history, final int count)
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
