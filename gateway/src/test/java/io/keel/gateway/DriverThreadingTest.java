@@ -58,6 +58,7 @@ class DriverThreadingTest
                 .dir(dir.resolve("node")).domain(Ledger.domain()).fsync(DurabilityPolicy.NONE)
                 .driverThreading(nodeThreading));
             KeelClient client = KeelClient.connect(new KeelClient.Context().members(members).clientId(3)
+                .commandTimeoutNs(TimeUnit.SECONDS.toNanos(20)).attemptTimeoutNs(TimeUnit.SECONDS.toNanos(20))
                 .commandCodecs(Ledger.domain().commands()).ownThread(false).invokeDriver(clientInvokesDriver)))
         {
             assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));

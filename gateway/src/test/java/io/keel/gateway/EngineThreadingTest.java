@@ -142,6 +142,7 @@ class EngineThreadingTest
     {
         return KeelClient.connect(new KeelClient.Context().members(members).clientId(3).maxInFlight(4096)
             .commandTimeoutNs(TimeUnit.SECONDS.toNanos(3))
+            .attemptTimeoutNs(TimeUnit.SECONDS.toNanos(3)) // no resends: the node's command count is exact
             .commandCodecs(Ledger.domain().commands()).ownThread(false));
     }
 }
