@@ -2,9 +2,6 @@ package io.keel.gateway;
 
 import io.keel.gateway.client.KeelClient;
 
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -29,12 +26,9 @@ final class ClientTestSupport
         return future.get(1, TimeUnit.MILLISECONDS);
     }
 
-    /** @return a UDP port on 127.0.0.1 that was free a moment ago. */
-    static int freePort() throws Exception
+    /** @return a free port on 127.0.0.1 ({@link LoopbackPorts}). */
+    static int freePort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
-        {
-            return socket.getLocalPort();
-        }
+        return LoopbackPorts.freePort();
     }
 }

@@ -1,15 +1,13 @@
 package io.keel.cli.demo;
 
 import io.keel.cli.KeelCli;
+import io.keel.gateway.LoopbackPorts;
 
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -316,16 +314,9 @@ final class NodeProcess
         }
     }
 
-    /** @return a UDP port on 127.0.0.1 free right now. */
+    /** @return a free port on 127.0.0.1 that nothing else will take while a node is down ({@link LoopbackPorts}). */
     static int freePort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("no free UDP port on 127.0.0.1: " + ex.getMessage(), ex);
-        }
+        return LoopbackPorts.freePort();
     }
 }

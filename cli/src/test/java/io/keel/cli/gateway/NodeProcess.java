@@ -1,11 +1,10 @@
 package io.keel.cli.gateway;
 
+import io.keel.gateway.LoopbackPorts;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -170,16 +169,9 @@ public final class NodeProcess implements AutoCloseable
         }
     }
 
-    /** @return a UDP port on 127.0.0.1 free right now. */
+    /** @return a free port on 127.0.0.1 that nothing else will take while a node is down ({@link LoopbackPorts}). */
     public static int freePort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException(ex);
-        }
+        return LoopbackPorts.freePort();
     }
 }

@@ -1,6 +1,7 @@
 package io.keel.cli.ops;
 
 import io.keel.cli.KeelCli;
+import io.keel.gateway.LoopbackPorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,9 +10,6 @@ import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -113,11 +111,8 @@ class OpsProcessTest
         assertEquals(2, keel("errors", tmp.toString()).exitCode());
     }
 
-    static int freePort() throws Exception
+    static int freePort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
-        {
-            return socket.getLocalPort();
-        }
+        return LoopbackPorts.freePort();
     }
 }

@@ -2,6 +2,7 @@ package io.keel.cli.replication;
 
 import io.keel.cli.KeelCli;
 import io.keel.cli.gateway.NodeProcess;
+import io.keel.gateway.LoopbackPorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,8 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -78,7 +77,7 @@ class ReplicatedPairObservabilityTest
     @Test
     void statAndHealthShowLiveRoleEpochAndLagOfAPairAndItsFailover() throws Exception
     {
-        final int metricsPort = freeTcpPort();
+        final int metricsPort = LoopbackPorts.freePort();
         final NodeProcess primary = start(0, "--metrics-port", Integer.toString(metricsPort));
         primary.awaitLine("keel node 0: primary in epoch", AWAIT_MS);
         final NodeProcess standby = start(1);
@@ -252,13 +251,5 @@ class ReplicatedPairObservabilityTest
         assertEquals(200, response.statusCode());
         assertNotNull(response.body());
         return response.body();
-    }
-
-    static int freeTcpPort() throws IOException
-    {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")))
-        {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -7,6 +7,7 @@ import io.keel.examples.ledger.Deposit;
 import io.keel.examples.ledger.Ledger;
 import io.keel.examples.ledger.OpenAccount;
 import io.keel.gateway.KeelNode;
+import io.keel.gateway.LoopbackPorts;
 import io.keel.gateway.Member;
 import io.keel.gateway.client.KeelClient;
 import io.keel.journal.DurabilityPolicy;
@@ -14,10 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,8 +62,8 @@ class NodeObservabilityTest
     @Test
     void countersErrorsAndPrometheusShowTheNodeUnderLoadAndAfterItStopped() throws Exception
     {
-        final List<Member> members = Member.parseList("0=127.0.0.1:" + freeUdpPort() + ":" + freeUdpPort());
-        final int metricsPort = freeTcpPort();
+        final List<Member> members = Member.parseList("0=127.0.0.1:" + LoopbackPorts.freePort() + ":" + LoopbackPorts.freePort());
+        final int metricsPort = LoopbackPorts.freePort();
         final Path dir = tmp.resolve("node");
         final Map<String, Double> before;
         final KeelNode node = KeelNode.launch(new KeelNode.Context().members(members).memberId(0).dir(dir)
@@ -247,21 +244,5 @@ class NodeObservabilityTest
             }
         }
         return future.get(1, TimeUnit.MILLISECONDS);
-    }
-
-    static int freeUdpPort() throws Exception
-    {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
-        {
-            return socket.getLocalPort();
-        }
-    }
-
-    static int freeTcpPort() throws Exception
-    {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")))
-        {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -7,6 +7,7 @@ import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FragmentHandler;
+import io.keel.gateway.LoopbackPorts;
 import io.keel.perf.IdleMode;
 import io.keel.perf.LatencyRecorder;
 import io.keel.perf.SystemUnderTest;
@@ -20,11 +21,6 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -268,14 +264,7 @@ public final class AeronPingPong implements SystemUnderTest
 
     private static int freeLoopbackPort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName(LOOPBACK), 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("no free UDP port on " + LOOPBACK, ex);
-        }
+        return LoopbackPorts.freePort();
     }
 
     /**

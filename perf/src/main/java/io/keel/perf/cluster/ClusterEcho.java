@@ -5,6 +5,7 @@ import io.aeron.cluster.service.ClientSession;
 import io.aeron.cluster.service.Cluster;
 import io.aeron.cluster.service.ClusteredService;
 import io.aeron.logbuffer.Header;
+import io.keel.gateway.LoopbackPorts;
 import io.keel.perf.IdleMode;
 import io.keel.perf.LatencyRecorder;
 import io.keel.perf.SystemUnderTest;
@@ -16,9 +17,6 @@ import org.agrona.concurrent.IdleStrategy;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -307,15 +305,7 @@ public final class ClusterEcho implements SystemUnderTest
 
     static int freeLoopbackPort()
     {
-        try (DatagramSocket socket =
-            new DatagramSocket(new InetSocketAddress(InetAddress.getByName(ClusterMember.LOOPBACK), 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException(ex);
-        }
+        return LoopbackPorts.freePort();
     }
 
     /**

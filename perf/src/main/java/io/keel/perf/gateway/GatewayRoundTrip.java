@@ -5,6 +5,7 @@ import io.keel.examples.ledger.Deposit;
 import io.keel.examples.ledger.Ledger;
 import io.keel.examples.ledger.OpenAccount;
 import io.keel.gateway.KeelNode;
+import io.keel.gateway.LoopbackPorts;
 import io.keel.gateway.Member;
 import io.keel.gateway.client.KeelClient;
 import io.keel.gateway.client.Response;
@@ -25,9 +26,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -320,7 +318,7 @@ public final class GatewayRoundTrip implements SystemUnderTest
         }
         else if ("on".equals(settings.metrics))
         {
-            nodeContext.countersFile(true).metricsPort(freeTcpPort());
+            nodeContext.countersFile(true).metricsPort(freeLoopbackPort());
         }
         node = KeelNode.launch(nodeContext);
         if ("on".equals(settings.metrics))
@@ -532,28 +530,9 @@ public final class GatewayRoundTrip implements SystemUnderTest
         return null == scraper ? 0 : scraper.lastBytes();
     }
 
-    private static int freeTcpPort()
-    {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, InetAddress.getByName("127.0.0.1")))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("no free TCP port on 127.0.0.1", ex);
-        }
-    }
-
     private static int freeLoopbackPort()
     {
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0)))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("no free UDP port on 127.0.0.1", ex);
-        }
+        return LoopbackPorts.freePort();
     }
 
     private final class Listener implements ResponseListener
