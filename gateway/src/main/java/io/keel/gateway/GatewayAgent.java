@@ -73,6 +73,8 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     private int pendingSessions;
     private int totalInFlight;
     private long nextHousekeepingNs;
+    private int watches;
+    private boolean wasPrimary;
     private boolean ingressClosed;
     private boolean drained;
 
@@ -157,6 +159,11 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             work += engine.invoke(); // decide what was just received, so its answers go out in this same cycle
         }
         work += answers.read(this, GatewayContext.ANSWER_LIMIT);
+        if (gateway.isPrimary() != wasPrimary)
+        {
+            wasPrimary = !wasPrimary;
+            nextHousekeepingNs = nowNs; // a new primary answers the clients watching it at once
+        }
         if (nowNs >= nextHousekeepingNs)
         {
             work += housekeeping(nowNs);
@@ -246,6 +253,9 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
                 case Protocol.HEALTH:
                     onConnect(imageSessionId, nowNs); // same layout; decide() answers and closes
                     break;
+                case Protocol.WATCH:
+                    onWatch(imageSessionId, nowNs);
+                    break;
                 default:
                     counters.unknownType.increment();
                     final Session session = sessionOf(decoder.sessionId(), imageSessionId);
@@ -320,23 +330,23 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         return session;
     }
 
-    private void onConnect(final int imageSessionId, final long nowNs)
+    private Session onConnect(final int imageSessionId, final long nowNs)
     {
         if (decoder.sessionId() != 0 || decoder.responseStreamId() <= 0)
         {
             counters.malformed.increment();
-            return;
+            return null;
         }
         if (sessions.size() >= maxSessionTable || pendingSessions >= ctx.maxSessions())
         {
             counters.sessionLimit.increment();
-            return;
+            return null;
         }
         final String channel = egressChannel(decoder.channel(), imageSessionId);
         if (null == channel)
         {
             counters.badChannel.increment();
-            return;
+            return null;
         }
         final long registrationId;
         try
@@ -346,7 +356,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         catch (final RuntimeException ex)
         {
             counters.badChannel.increment();
-            return;
+            return null;
         }
         long sessionId;
         do
@@ -360,6 +370,36 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         sessions.put(sessionId, session);
         pendingSessions++;
         nextHousekeepingNs = nowNs;
+        return session;
+    }
+
+    /**
+     * A standby watch: renews the watch this publication already holds, else opens one, held in CONNECTING until
+     * this member is the primary (see {@link #progressConnect}).
+     */
+    private void onWatch(final int imageSessionId, final long nowNs)
+    {
+        final long clientId = decoder.clientId();
+        final long correlationId = decoder.correlationId();
+        for (final Session session : sessions.values())
+        {
+            if (session.watch && session.imageSessionId == imageSessionId && session.clientId == clientId &&
+                session.correlationId == correlationId)
+            {
+                if (session.state == Session.CONNECTING)
+                {
+                    session.lastIngressNs = nowNs;
+                }
+                return; // a renewal, or one that crossed the answer: the session it opened is the client's
+            }
+        }
+        final Session session = onConnect(imageSessionId, nowNs);
+        if (null != session)
+        {
+            session.watch = true;
+            watches++;
+            counters.watchesActive.setRelease(watches);
+        }
     }
 
     /**
@@ -710,15 +750,17 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             catch (final RegistrationException ex)
             {
                 counters.badChannel.increment();
-                session.state = Session.CLOSED;
-                session.closedNs = nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS;
-                session.closeReason = ErrorCode.BAD_CHANNEL;
+                closeQuietly(session, ErrorCode.BAD_CHANNEL, nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS);
                 return 1;
             }
             if (null != session.publication)
             {
                 pendingSessions--;
             }
+        }
+        if (session.watch)
+        {
+            return progressWatch(session, nowNs);
         }
         if (null != session.publication && session.publication.isConnected())
         {
@@ -733,12 +775,42 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         if (nowNs - session.createdNs > ctx.connectTimeoutNs())
         {
             counters.badChannel.increment();
-            session.state = Session.CLOSED;
-            session.closedNs = nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS;
-            session.closeReason = ErrorCode.BAD_CHANNEL;
+            closeQuietly(session, ErrorCode.BAD_CHANNEL, nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS);
             return 1;
         }
         return 0;
+    }
+
+    private int progressWatch(final Session session, final long nowNs)
+    {
+        final boolean connected = null != session.publication && session.publication.isConnected();
+        if (!connected && nowNs - session.createdNs > ctx.connectTimeoutNs())
+        {
+            counters.badChannel.increment();
+            closeQuietly(session, ErrorCode.BAD_CHANNEL, nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS);
+            return 1;
+        }
+        if (nowNs - session.lastIngressNs > ctx.sessionTimeoutNs())
+        {
+            counters.sessionsTimedOut.increment();
+            closeQuietly(session, ErrorCode.TIMED_OUT, nowNs);
+            return 1;
+        }
+        if (connected && gateway.isPrimary())
+        {
+            endWatch(session);
+            counters.watchesAnswered.increment();
+            decide(session, nowNs); // now a CONNECT like any other: CHALLENGE or CONNECTED
+            return 1;
+        }
+        return 0;
+    }
+
+    private void endWatch(final Session session)
+    {
+        session.watch = false;
+        watches--;
+        counters.watchesActive.setRelease(watches);
     }
 
     private void decide(final Session session, final long nowNs)
@@ -804,7 +876,8 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         counters.sessionsOpened.increment();
         counters.sessionsActive.setRelease(openSessions);
         send(session, encoder.wrap(egressBuffer, 0).connected(session.id, session.correlationId,
-            ctx.maxInFlightPerSession(), ctx.maxMessageLengthBytes(), ctx.sessionTimeoutNs(), ctx.memberId()));
+            ctx.maxInFlightPerSession(), ctx.maxMessageLengthBytes(), ctx.sessionTimeoutNs(), ctx.memberId(),
+            epoch()));
     }
 
     private void reject(final Session session, final ErrorCode code, final String detail, final long nowNs)
@@ -821,15 +894,24 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         final int primary = gateway.primaryMemberId();
         send(session, encoder.wrap(egressBuffer, 0).healthResult(session.correlationId, ctx.memberId(),
             gateway.isPrimary() ? Protocol.ROLE_PRIMARY : Protocol.ROLE_STANDBY,
-            null == ctx.epochSupplier() ? io.keel.gateway.ops.NodeObservability.epochOf(engine) :
-                ctx.epochSupplier().getAsLong(), journal.committedPosition(),
+            epoch(), journal.committedPosition(),
             journal.durablePosition(), null == ctx.member(primary) ? -1 : primary,
             null != engine.failure() ? Protocol.HEALTH_FLAG_ENGINE_FAILED : 0));
         closeQuietly(session, ErrorCode.CLIENT_CLOSED, nowNs);
     }
 
+    private long epoch()
+    {
+        return null == ctx.epochSupplier() ? io.keel.gateway.ops.NodeObservability.epochOf(engine) :
+            ctx.epochSupplier().getAsLong();
+    }
+
     private void closeQuietly(final Session session, final ErrorCode reason, final long nowNs)
     {
+        if (session.watch)
+        {
+            endWatch(session);
+        }
         session.state = Session.CLOSED;
         session.closedNs = nowNs;
         session.closeReason = reason;

@@ -53,6 +53,8 @@ public final class GatewayCounters implements AutoCloseable
     final AtomicCounter answersForClosedSessions;
     final AtomicCounter errors;
     final AtomicCounter healthChecks;
+    final AtomicCounter watchesActive;
+    final AtomicCounter watchesAnswered;
 
     GatewayCounters(final Aeron aeron, final int memberId)
     {
@@ -94,6 +96,8 @@ public final class GatewayCounters implements AutoCloseable
         answersForClosedSessions = add(aeron, memberId, "answers for closed sessions");
         errors = add(aeron, memberId, "errors");
         healthChecks = add(aeron, memberId, "health checks");
+        watchesActive = add(aeron, memberId, "watches active");
+        watchesAnswered = add(aeron, memberId, "watches answered");
     }
 
     private AtomicCounter add(final Aeron aeron, final int memberId, final String name)

@@ -31,6 +31,8 @@ final class Session
     byte[] nonce;
     /** Opened by HEALTH: answered with one HEALTH_RESULT, then closed. */
     boolean healthOnly;
+    /** Opened by WATCH: held while this member is not the primary, renewed by the client, then a CONNECT. */
+    boolean watch;
     long lastIngressNs;
     long closedNs;
     ErrorCode closeReason;

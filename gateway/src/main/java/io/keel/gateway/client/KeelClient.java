@@ -63,6 +63,8 @@ public final class KeelClient implements Agent, AutoCloseable
     private static final int CONNECTED = 3;
     private static final int CLOSED = 4;
     private static final long TIMER_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long WATCH_RENEW_MAX_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long WATCH_RENEW_MIN_NS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final Context ctx;
     private final MediaDriver driver;
@@ -105,6 +107,10 @@ public final class KeelClient implements Agent, AutoCloseable
     private long nextCommandId;
     private long nextCorrelationId;
     private int connects;
+    private int watchTakeovers;
+    private final Watch[] watches;
+    private long watchRenewNs = WATCH_RENEW_MAX_NS;
+    private long sessionEpoch;
     private ErrorCode lastRejection;
     private String lastRejectionDetail;
 
@@ -164,6 +170,11 @@ public final class KeelClient implements Agent, AutoCloseable
         nextCommandId = ctx.firstCommandId;
         nextCorrelationId = System.nanoTime() & 0xFFFF_FFFFL;
         reconnectBackoffNs = ctx.reconnectBackoffInitialNs;
+        watches = new Watch[ctx.watchStandbys ? ctx.members.size() : 0];
+        for (int i = 0; i < watches.length; i++)
+        {
+            watches[i] = new Watch();
+        }
     }
 
     /**
@@ -233,6 +244,15 @@ public final class KeelClient implements Agent, AutoCloseable
     public synchronized int connects()
     {
         return connects;
+    }
+
+    /**
+     * @return sessions that began with a watched member answering this client's WATCH when it became the primary
+     * (a takeover learnt without waiting for the liveness timeout).
+     */
+    public synchronized int watchTakeovers()
+    {
+        return watchTakeovers;
     }
 
     /** @return commands in flight. */
@@ -481,6 +501,7 @@ public final class KeelClient implements Agent, AutoCloseable
         {
             nextTimerNs = nowNs + TIMER_INTERVAL_NS;
             work += timers(nowNs);
+            work += tendWatches(nowNs);
         }
         return work;
     }
@@ -777,6 +798,10 @@ public final class KeelClient implements Agent, AutoCloseable
         }
         final long nowNs = System.nanoTime();
         final int type = decoder.type();
+        if (watches.length > 0 && onWatchAnswer(type, nowNs))
+        {
+            return;
+        }
         if (state == AWAIT_CONNECT_ANSWER)
         {
             onConnectAnswer(type, nowNs);
@@ -905,6 +930,8 @@ public final class KeelClient implements Agent, AutoCloseable
                 break;
             case Protocol.CONNECTED:
                 sessionId = decoder.sessionId();
+                sessionEpoch = decoder.connectedEpoch();
+                watchRenewNs = Math.max(WATCH_RENEW_MIN_NS, Math.min(WATCH_RENEW_MAX_NS, decoder.sessionTimeoutNs() / 4));
                 onConnected(nowNs);
                 break;
             case Protocol.REDIRECT:
@@ -932,6 +959,157 @@ public final class KeelClient implements Agent, AutoCloseable
             default:
                 break;
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------ watches
+
+    /**
+     * Keeps a WATCH open on every member but the one this client talks to: a standby that becomes the primary
+     * answers it at once (CONNECTED, or CHALLENGE when it authenticates), so the client follows a failover as soon
+     * as it happens instead of after its liveness timeout. New watches start only while connected; a member that
+     * refuses one (an older node, a full session table) is asked again one renewal interval later.
+     */
+    private int tendWatches(final long nowNs)
+    {
+        int work = 0;
+        for (int i = 0; i < watches.length; i++)
+        {
+            final Watch watch = watches[i];
+            if (i == memberIndex)
+            {
+                if (Aeron.NULL_VALUE != watch.registrationId)
+                {
+                    dropWatch(watch, nowNs); // the member this client connects to needs no watch
+                    work++;
+                }
+                continue;
+            }
+            if (Aeron.NULL_VALUE == watch.registrationId)
+            {
+                if (state == CONNECTED && null != responseChannel && nowNs >= watch.retryAfterNs)
+                {
+                    watch.registrationId = aeron.asyncAddExclusivePublication("aeron:udp?endpoint=" +
+                        ctx.members.get(i).clientEndpoint() + "|term-length=" + ctx.ingressTermLengthBytes,
+                        ctx.ingressStreamId);
+                    watch.correlationId = nextCorrelationId++;
+                    watch.nextSendNs = nowNs;
+                    work++;
+                }
+                continue;
+            }
+            if (null == watch.publication)
+            {
+                try
+                {
+                    watch.publication = aeron.getExclusivePublication(watch.registrationId);
+                }
+                catch (final RegistrationException ex)
+                {
+                    watch.registrationId = Aeron.NULL_VALUE;
+                    watch.retryAfterNs = nowNs + watchRenewNs;
+                    continue;
+                }
+            }
+            if (null != watch.publication && nowNs >= watch.nextSendNs && watch.publication.isConnected())
+            {
+                final int length = encoder.wrap(sendBuffer, 0).watch(watch.correlationId, ctx.clientId,
+                    ctx.egressStreamId, responseChannel);
+                if (watch.publication.offer(sendBuffer, 0, length) > 0)
+                {
+                    watch.nextSendNs = nowNs + watchRenewNs;
+                    work++;
+                }
+            }
+        }
+        return work;
+    }
+
+    /**
+     * @return true when the message answered one of this client's watches (and was handled here).
+     */
+    private boolean onWatchAnswer(final int type, final long nowNs)
+    {
+        if (type != Protocol.CONNECTED && type != Protocol.CHALLENGE && type != Protocol.REDIRECT &&
+            type != Protocol.REJECTED_CONNECT)
+        {
+            return false;
+        }
+        final long correlationId = decoder.correlationId();
+        for (int i = 0; i < watches.length; i++)
+        {
+            final Watch watch = watches[i];
+            if (Aeron.NULL_VALUE == watch.registrationId || watch.correlationId != correlationId ||
+                null == watch.publication)
+            {
+                continue;
+            }
+            if (type == Protocol.REDIRECT || type == Protocol.REJECTED_CONNECT)
+            {
+                dropWatch(watch, nowNs);
+                return true;
+            }
+            if (type == Protocol.CHALLENGE)
+            {
+                if (null == hmac)
+                {
+                    dropWatch(watch, nowNs); // the connect path reports the missing secret
+                    return true;
+                }
+                decoder.buffer().getBytes(decoder.nonceOffset(), nonce);
+                hmac.sign(nonce, ctx.clientId, decoder.sessionId(), proof);
+                final int length = encoder.wrap(sendBuffer, 0).challengeReply(decoder.sessionId(), correlationId,
+                    proof);
+                watch.publication.offer(sendBuffer, 0, length); // lost: the member's challenge times out, re-watched
+                return true;
+            }
+            final long epoch = decoder.connectedEpoch();
+            if (state == CONNECTED && epoch < sessionEpoch)
+            {
+                // a primary of an older epoch (an async pair split by a cut link): stay with the newer one
+                final int length = encoder.wrap(sendBuffer, 0).close(decoder.sessionId(), ErrorCode.CLIENT_CLOSED);
+                watch.publication.offer(sendBuffer, 0, length);
+                dropWatch(watch, nowNs);
+                return true;
+            }
+            // that member is the primary now: its session replaces whatever this client had or was opening
+            if (state == CONNECTED)
+            {
+                offer(encoder.wrap(sendBuffer, 0).close(sessionId, ErrorCode.CLIENT_CLOSED));
+            }
+            closePublication();
+            publication = watch.publication;
+            publicationRegistrationId = watch.registrationId;
+            watch.publication = null;
+            watch.registrationId = Aeron.NULL_VALUE;
+            memberIndex = i;
+            member = ctx.members.get(i);
+            connectCorrelationId = correlationId;
+            attemptsThisRound = 0;
+            for (final Pending pending : slots)
+            {
+                if (pending.inUse)
+                {
+                    pending.queued = false;
+                }
+            }
+            sendQueue.clear();
+            state = AWAIT_CONNECT_ANSWER;
+            watchTakeovers++;
+            onConnectAnswer(type, nowNs);
+            return true;
+        }
+        return false;
+    }
+
+    private void dropWatch(final Watch watch, final long nowNs)
+    {
+        if (Aeron.NULL_VALUE != watch.registrationId)
+        {
+            aeron.asyncRemovePublication(watch.registrationId);
+        }
+        watch.registrationId = Aeron.NULL_VALUE;
+        watch.publication = null;
+        watch.retryAfterNs = nowNs + watchRenewNs;
     }
 
     // ------------------------------------------------------------------------------------------------ close
@@ -989,8 +1167,22 @@ public final class KeelClient implements Agent, AutoCloseable
         else
         {
             closePublication();
+            for (final Watch watch : watches)
+            {
+                dropWatch(watch, 0);
+            }
             CloseHelper.quietClose(egress);
         }
+    }
+
+    /** A WATCH held open on another member. */
+    private static final class Watch
+    {
+        long registrationId = Aeron.NULL_VALUE;
+        ExclusivePublication publication;
+        long correlationId;
+        long nextSendNs;
+        long retryAfterNs;
     }
 
     /** One command in flight. */
@@ -1102,6 +1294,7 @@ public final class KeelClient implements Agent, AutoCloseable
         private String idle = "yield";
         private boolean ownThread = true;
         private boolean invokeDriver = true;
+        private boolean watchStandbys = true;
 
         Context conclude()
         {
@@ -1305,6 +1498,18 @@ public final class KeelClient implements Agent, AutoCloseable
         public Context connectTimeoutNs(final long connectTimeoutNs)
         {
             this.connectTimeoutNs = connectTimeoutNs;
+            return this;
+        }
+
+        /**
+         * @param watchStandbys keep a WATCH on every other member, so a standby that takes over answers this client at
+         *                      once (default true); without it the client finds the new primary after its liveness
+         *                      timeout.
+         * @return this.
+         */
+        public Context watchStandbys(final boolean watchStandbys)
+        {
+            this.watchStandbys = watchStandbys;
             return this;
         }
 

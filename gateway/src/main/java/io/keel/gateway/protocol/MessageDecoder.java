@@ -82,6 +82,7 @@ public final class MessageDecoder
             case QUERY_RESULT:
                 return variable(QUERY_RESULT_STATE_LENGTH_OFFSET, QUERY_RESULT_STATE_OFFSET, MAX_MESSAGE_LENGTH_LIMIT);
             case HEALTH:
+            case WATCH:
                 return variable(CONNECT_CHANNEL_LENGTH_OFFSET, CONNECT_CHANNEL_OFFSET, MAX_CHANNEL_LENGTH);
             case HEALTH_RESULT:
                 return fixed(HEALTH_RESULT_LENGTH);
@@ -210,6 +211,12 @@ public final class MessageDecoder
     public long sessionTimeoutNs()
     {
         return buffer.getLong(offset + CONNECTED_SESSION_TIMEOUT_OFFSET);
+    }
+
+    /** @return CONNECTED: the answering primary's epoch, 0 when unknown. */
+    public long connectedEpoch()
+    {
+        return buffer.getInt(offset + CONNECTED_EPOCH_OFFSET) & 0xFFFF_FFFFL;
     }
 
     /** @return CONNECTED: member id of the node; REDIRECT: member to try. */

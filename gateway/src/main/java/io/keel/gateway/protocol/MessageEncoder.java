@@ -126,12 +126,28 @@ public final class MessageEncoder
     public int connected(final long sessionId, final long correlationId, final int maxInFlight,
         final int maxMessageLength, final long sessionTimeoutNs, final int memberId)
     {
+        return connected(sessionId, correlationId, maxInFlight, maxMessageLength, sessionTimeoutNs, memberId, 0);
+    }
+
+    /**
+     * @param sessionId        the new session.
+     * @param correlationId    of the CONNECT (or WATCH).
+     * @param maxInFlight      most commands in flight per session.
+     * @param maxMessageLength largest message accepted.
+     * @param sessionTimeoutNs idle session timeout.
+     * @param memberId         the answering member.
+     * @param epoch            the member's epoch as primary (0 unknown): a client follows the highest.
+     * @return length written.
+     */
+    public int connected(final long sessionId, final long correlationId, final int maxInFlight,
+        final int maxMessageLength, final long sessionTimeoutNs, final int memberId, final long epoch)
+    {
         buffer.putLong(offset + CORRELATION_ID_OFFSET, correlationId);
         buffer.putInt(offset + CONNECTED_MAX_IN_FLIGHT_OFFSET, maxInFlight);
         buffer.putInt(offset + CONNECTED_MAX_MESSAGE_LENGTH_OFFSET, maxMessageLength);
         buffer.putLong(offset + CONNECTED_SESSION_TIMEOUT_OFFSET, sessionTimeoutNs);
         buffer.putInt(offset + CONNECTED_MEMBER_ID_OFFSET, memberId);
-        buffer.putInt(offset + CONNECTED_MEMBER_ID_OFFSET + 4, 0);
+        buffer.putInt(offset + CONNECTED_EPOCH_OFFSET, (int)Math.min(Integer.MAX_VALUE, Math.max(0, epoch)));
         header(CONNECTED_LENGTH, CONNECTED, sessionId);
         return CONNECTED_LENGTH;
     }
@@ -251,6 +267,23 @@ public final class MessageEncoder
     {
         final int length = connect(correlationId, 0, responseStreamId, responseChannel);
         buffer.putShort(offset + TYPE_OFFSET, (short)HEALTH);
+        return length;
+    }
+
+    /**
+     * A standby watch: a CONNECT the member holds until it becomes the primary.
+     *
+     * @param correlationId    chosen by the client, echoed in the eventual answer; the same one renews the watch.
+     * @param clientId         the client's id.
+     * @param responseStreamId stream id on the response channel.
+     * @param responseChannel  Aeron UDP channel the node should answer on.
+     * @return length written.
+     */
+    public int watch(final long correlationId, final long clientId, final int responseStreamId,
+        final String responseChannel)
+    {
+        final int length = connect(correlationId, clientId, responseStreamId, responseChannel);
+        buffer.putShort(offset + TYPE_OFFSET, (short)WATCH);
         return length;
     }
 

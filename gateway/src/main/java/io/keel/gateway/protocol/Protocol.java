@@ -16,7 +16,7 @@ package io.keel.gateway.protocol;
  * CHALLENGE        16 correlationId, 24 nonce[32]                         (header carries the new session id)
  * CHALLENGE_REPLY  16 correlationId, 24 mac[32] = HMAC-SHA256(secret, nonce | clientId | sessionId)
  * CONNECTED        16 correlationId, 24 int maxInFlight, 28 int maxMessageLength, 32 sessionTimeoutNs,
- *                  40 int memberId, 44 int reserved
+ *                  40 int memberId, 44 int epoch (of the answering primary; 0 unknown)
  * REJECTED_CONNECT 16 correlationId, 24 int code, 28 int detailLength, 32 detail (ASCII)
  * COMMAND          16 commandId, 24 expectedStreamId, 32 expectedVersion, 40 int commandType,
  *                  44 int payloadLength, 48 payload
@@ -33,6 +33,11 @@ package io.keel.gateway.protocol;
  *                  (primary or not) with one HEALTH_RESULT on the given channel; no session is opened
  * HEALTH_RESULT    16 correlationId, 24 int memberId, 28 int role, 32 epoch, 40 committedPosition,
  *                  48 durablePosition, 56 int primaryMemberId (-1 none known), 60 int flags
+ * WATCH            as CONNECT: a connect held by a member that is not the primary until it becomes the primary, then
+ *                  answered like CONNECT (CHALLENGE or CONNECTED; REJECTED_CONNECT when refused). A client sends it
+ *                  to the members it is not connected to, so a standby that takes over tells it at once instead of
+ *                  the client waiting for its liveness timeout. Sent again on the same publication (the same
+ *                  correlation id), it renews the watch; a member drops a watch not renewed for its session timeout
  * </pre>
  * A node answers a valid message it cannot act on with ERROR (to the session, when there is one) and counts it;
  * a message without a session to answer is only counted.
@@ -83,8 +88,10 @@ public final class Protocol
     public static final int HEALTH = 14;
     /** Node to client: the answer to HEALTH. */
     public static final int HEALTH_RESULT = 15;
+    /** Client to node: answer this connect when you become the primary (a standby watch). */
+    public static final int WATCH = 16;
     /** Highest message type. */
-    public static final int MAX_TYPE = HEALTH_RESULT;
+    public static final int MAX_TYPE = WATCH;
 
     /** Correlation id offset in connect-phase messages, ERROR, REDIRECT and QUERY*. */
     public static final int CORRELATION_ID_OFFSET = 16;
@@ -109,6 +116,7 @@ public final class Protocol
     public static final int CONNECTED_MAX_MESSAGE_LENGTH_OFFSET = 28;
     public static final int CONNECTED_SESSION_TIMEOUT_OFFSET = 32;
     public static final int CONNECTED_MEMBER_ID_OFFSET = 40;
+    public static final int CONNECTED_EPOCH_OFFSET = 44;
     public static final int CONNECTED_LENGTH = 48;
 
     /** Code offset in REJECTED_CONNECT and ERROR. */
@@ -185,7 +193,8 @@ public final class Protocol
     private static final String[] NAMES =
     {
         "NONE", "CONNECT", "CHALLENGE", "CHALLENGE_REPLY", "CONNECTED", "REJECTED_CONNECT", "COMMAND", "RESPONSE",
-        "ERROR", "REDIRECT", "KEEPALIVE", "CLOSE", "QUERY", "QUERY_RESULT", "HEALTH", "HEALTH_RESULT"
+        "ERROR", "REDIRECT", "KEEPALIVE", "CLOSE", "QUERY", "QUERY_RESULT", "HEALTH", "HEALTH_RESULT",
+        "WATCH"
     };
 
     private Protocol()

@@ -1,0 +1,190 @@
+package io.keel.gateway;
+
+import io.keel.engine.CommandOutcome;
+import io.keel.examples.ledger.Ledger;
+import io.keel.examples.ledger.OpenAccount;
+import io.keel.gateway.client.KeelClient;
+import io.keel.journal.DurabilityPolicy;
+import org.agrona.CloseHelper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static io.keel.gateway.ClientTestSupport.await;
+import static io.keel.gateway.ClientTestSupport.freePort;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A client keeps a WATCH on the members it is not connected to; the one that becomes the primary answers it at once,
+ * so the client follows a takeover without waiting for its liveness timeout (set to a minute here, so nothing else
+ * can explain the switch). Two plain nodes stand in for a pair: which one is primary is set on their gateways.
+ */
+class StandbyWatchTest
+{
+    private static final long DEADLINE_NS = TimeUnit.SECONDS.toNanos(20);
+
+    @TempDir
+    Path dir;
+
+    private KeelNode a;
+    private KeelNode b;
+    private KeelClient client;
+
+    @AfterEach
+    void closeAll()
+    {
+        CloseHelper.quietCloseAll(client, a, b);
+    }
+
+    @Test
+    void theMemberThatBecomesPrimaryTakesTheClientAtOnceThroughItsWatch() throws Exception
+    {
+        final List<Member> members = startPair(1, 1, TimeUnit.SECONDS.toNanos(5));
+        client = connect(members, null);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+
+        final long flipNs = System.nanoTime();
+        a.gateway().primaryMemberId(1); // the old primary steps down...
+        b.gateway().primaryMemberId(1); // ...and member 1 takes over
+        pollUntil(() -> client.isConnected() && 1 == client.member().id(), "the client moved to member 1");
+        final long followedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - flipNs);
+
+        assertEquals(1, client.watchTakeovers());
+        assertEquals(2, client.connects());
+        assertEquals(1, b.gateway().counters().watchesAnswered.get());
+        assertTrue(followedMs < 10_000, "followed after " + followedMs + " ms");
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(2, 10))));
+        assertEquals(1, a.engine().counters().commands());
+        assertEquals(1, b.engine().counters().commands()); // the second command went to the new primary
+
+        // and the client now watches the member it left, which holds the watch (it is not the primary)
+        pollUntil(() -> a.gateway().counters().watchesActive.get() == 1, "member 0 holds the client's new watch");
+        assertEquals(0, a.gateway().counters().watchesAnswered.get());
+    }
+
+    @Test
+    void aWatchIsAnsweredAfterAChallengeWhenTheNodeAuthenticates() throws Exception
+    {
+        final Path credentials = dir.resolve("credentials");
+        java.nio.file.Files.writeString(credentials, "7 watch-secret *\n");
+        final List<Member> members = startPair(1, 1, TimeUnit.SECONDS.toNanos(5), credentials);
+        client = connect(members, "watch-secret");
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+        a.gateway().primaryMemberId(1);
+        b.gateway().primaryMemberId(1);
+        pollUntil(() -> client.isConnected() && 1 == client.member().id(), "the client moved to member 1");
+        assertEquals(1, client.watchTakeovers());
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(2, 10))));
+        assertEquals(0, b.gateway().counters().authFailures.get());
+    }
+
+    @Test
+    void aPrimaryOfAnOlderEpochDoesNotTakeTheClient() throws Exception
+    {
+        final List<Member> members = startPair(5, 3, TimeUnit.SECONDS.toNanos(5));
+        client = connect(members, null);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+
+        b.gateway().primaryMemberId(1); // a stale primary in epoch 3 while member 0 leads epoch 5 (a split async pair)
+        pollUntil(() -> b.gateway().counters().watchesAnswered.get() >= 1, "member 1 answered the watch");
+        pollUntil(() -> b.gateway().counters().sessionsClosed.get() >= 1, "the client closed that session");
+        assertEquals(0, client.watchTakeovers());
+        assertEquals(0, client.member().id());
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(2, 10))));
+        assertEquals(2, a.engine().counters().commands());
+        assertEquals(0, b.engine().counters().commands());
+    }
+
+    @Test
+    void aWatchIsRenewedWhileTheClientLivesAndDroppedWhenItGoes() throws Exception
+    {
+        final long sessionTimeoutNs = TimeUnit.MILLISECONDS.toNanos(400);
+        final List<Member> members = startPair(1, 1, sessionTimeoutNs);
+        client = connect(members, null);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+        final long untilNs = System.nanoTime() + 5 * sessionTimeoutNs;
+        while (System.nanoTime() < untilNs) // renewed every quarter of the session timeout: never expires, one watch
+        {
+            if (0 == client.poll())
+            {
+                Thread.yield();
+            }
+            assertEquals(1, b.gateway().counters().watchesActive.get());
+        }
+        assertEquals(0, b.gateway().counters().sessionsTimedOut.get());
+
+        client.close();
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 0, "member 1 dropped the watch");
+        assertEquals(1, b.gateway().counters().sessionsTimedOut.get());
+        assertEquals(0, b.gateway().counters().watchesAnswered.get());
+    }
+
+    private List<Member> startPair(final long epochA, final long epochB, final long sessionTimeoutNs)
+    {
+        return startPair(epochA, epochB, sessionTimeoutNs, null);
+    }
+
+    private List<Member> startPair(final long epochA, final long epochB, final long sessionTimeoutNs,
+        final Path credentials)
+    {
+        final List<Member> members = Member.parseList("0=127.0.0.1:" + freePort() + ":" + freePort() +
+            ",1=127.0.0.1:" + freePort() + ":" + freePort());
+        a = launch(members, 0, epochA, sessionTimeoutNs, credentials);
+        b = launch(members, 1, epochB, sessionTimeoutNs, credentials);
+        return members;
+    }
+
+    private KeelNode launch(final List<Member> members, final int id, final long epoch, final long sessionTimeoutNs,
+        final Path credentials)
+    {
+        final KeelNode.Context ctx = new KeelNode.Context().members(members).memberId(id).primaryMemberId(0)
+            .dir(dir.resolve("node-" + id)).domain(Ledger.domain()).fsync(DurabilityPolicy.NONE);
+        if (null != credentials)
+        {
+            ctx.credentialsFile(credentials);
+        }
+        ctx.gatewayContext().sessionTimeoutNs(sessionTimeoutNs);
+        ctx.engineContext().epoch(epoch);
+        return KeelNode.launch(ctx);
+    }
+
+    private KeelClient connect(final List<Member> members, final String secret)
+    {
+        final KeelClient.Context ctx = new KeelClient.Context().members(members).clientId(7)
+            .commandCodecs(Ledger.domain().commands()).ownThread(false)
+            .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(50)).livenessTimeoutNs(TimeUnit.MINUTES.toNanos(1))
+            .commandTimeoutNs(TimeUnit.SECONDS.toNanos(20)).attemptTimeoutNs(TimeUnit.SECONDS.toNanos(20));
+        if (null != secret)
+        {
+            ctx.secret(secret);
+        }
+        return KeelClient.connect(ctx);
+    }
+
+    private void pollUntil(final BooleanSupplier condition, final String what)
+    {
+        final long deadlineNs = System.nanoTime() + DEADLINE_NS;
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() > deadlineNs)
+            {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            if (null == client || 0 == client.poll())
+            {
+                Thread.yield();
+            }
+        }
+    }
+}
