@@ -592,9 +592,10 @@ public final class BenchCommand implements Runnable
             description = "load between the standby's return to the in-sync set and the next kill (default ${DEFAULT-VALUE})")
         long settleMs;
 
-        @Option(names = "--client-liveness-ms", defaultValue = "50", paramLabel = "MS",
+        @Option(names = "--client-liveness-ms", defaultValue = "1500", paramLabel = "MS",
             description = "the client leaves a node silent this long (keep-alives every fifth of it; default " +
-                "${DEFAULT-VALUE}): the client's share of the gap")
+                "${DEFAULT-VALUE}, the client's own default). The client learns of the takeover from its watch on " +
+                "the standby, so this matters only when the watch fails")
         long clientLivenessMs;
 
         @Option(names = "--node-arg", paramLabel = "ARG", description = "extra keel node argument (repeat), e.g. " +
