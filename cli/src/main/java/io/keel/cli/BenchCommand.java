@@ -602,6 +602,10 @@ public final class BenchCommand implements Runnable
             "--node-arg=--failure-timeout --node-arg=100")
         List<String> nodeArgs = new ArrayList<>();
 
+        @Option(names = "--witness-arg", paramLabel = "ARG", description = "extra keel witness argument (repeat), " +
+            "e.g. --witness-arg=--lease-ms --witness-arg=30")
+        List<String> witnessArgs = new ArrayList<>();
+
         @Option(names = "--out", paramLabel = "DIR", description = "Results folder. Default perf/results.")
         File out;
 
@@ -615,7 +619,7 @@ public final class BenchCommand implements Runnable
                 return 2;
             }
             return new io.keel.cli.demo.FailoverBench(System.out, kills, rate, accounts, settleMs, clientLivenessMs,
-                null == out ? new File("perf/results") : out, nodeArgs).run();
+                null == out ? new File("perf/results") : out, nodeArgs, witnessArgs).run();
         }
     }
 

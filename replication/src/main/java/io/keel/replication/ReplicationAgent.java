@@ -638,7 +638,9 @@ final class ReplicationAgent implements Agent, FragmentHandler
             appender.abortGroup();
         }
         appender.flush();
+        final long storeStartNs = System.nanoTime();
         state.store(newEpoch, Role.PRIMARY, selfId);
+        final long storeNs = System.nanoTime() - storeStartNs;
         epoch = newEpoch;
         counters.epoch.set(newEpoch);
         counters.promotions.incrementAndGet();
@@ -668,9 +670,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
         role = Role.PRIMARY;
         node.holdConnects = false;
         node.appenderReleased = false;
-        LOG.warn("member {} promoted to primary in epoch {} at log end {} (primary {} silent for {} ms){}", selfId,
-            newEpoch, appender.position(), leaderId, TimeUnit.NANOSECONDS.toMillis(nowNs - lastPrimaryContactNs),
-            null == witness ? "" : " with the witness's vote");
+        LOG.warn("member {} promoted to primary in epoch {} at log end {} (primary {} silent for {} ms{}; epoch " +
+            "persisted in {} µs)", selfId, newEpoch, appender.position(), leaderId,
+            TimeUnit.NANOSECONDS.toMillis(nowNs - lastPrimaryContactNs),
+            null == witness ? "" : ", with the witness's vote", TimeUnit.NANOSECONDS.toMicros(storeNs));
         node.publishRole(Role.PRIMARY, newEpoch);
         gate.primary = true;
         sendPrimaryHeartbeat();

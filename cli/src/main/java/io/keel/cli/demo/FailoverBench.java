@@ -57,6 +57,7 @@ public final class FailoverBench
     private final long clientLivenessMs;
     private final File resultsDir;
     private final List<String> nodeArgs;
+    private final List<String> witnessArgs;
 
     private Path root;
     private String members;
@@ -92,9 +93,11 @@ public final class FailoverBench
      * @param clientLivenessMs the client's liveness timeout (keep-alives every liveness / 5).
      * @param resultsDir       where the run folder goes.
      * @param nodeArgs         extra {@code keel node} arguments (none: the defaults are measured).
+     * @param witnessArgs      extra {@code keel witness} arguments (none: the defaults are measured).
      */
     public FailoverBench(final PrintStream out, final int kills, final int rate, final int accounts,
-        final long settleMs, final long clientLivenessMs, final File resultsDir, final List<String> nodeArgs)
+        final long settleMs, final long clientLivenessMs, final File resultsDir, final List<String> nodeArgs,
+        final List<String> witnessArgs)
     {
         this.out = out;
         this.kills = kills;
@@ -104,6 +107,7 @@ public final class FailoverBench
         this.clientLivenessMs = clientLivenessMs;
         this.resultsDir = resultsDir;
         this.nodeArgs = nodeArgs;
+        this.witnessArgs = witnessArgs;
     }
 
     /**
@@ -129,8 +133,10 @@ public final class FailoverBench
             witnessAddress = "127.0.0.1:" + witnessPort;
             members = "0=127.0.0.1:" + NodeProcess.freePort() + ":" + NodeProcess.freePort() + ",1=127.0.0.1:" +
                 NodeProcess.freePort() + ":" + NodeProcess.freePort();
-            witness = NodeProcess.start("witness", List.of("witness", "--port", Integer.toString(witnessPort),
-                "--dir", root.resolve("witness").toString()), (line, ns) -> { });
+            final List<String> witnessCommand = new ArrayList<>(List.of("witness", "--port",
+                Integer.toString(witnessPort), "--dir", root.resolve("witness").toString()));
+            witnessCommand.addAll(witnessArgs);
+            witness = NodeProcess.start("witness", witnessCommand, (line, ns) -> { });
             all.add(witness);
             witness.awaitLine("keel witness ready", 30_000);
             start(0);
@@ -256,9 +262,11 @@ public final class FailoverBench
                         gapsMs[done] = TimeUnit.NANOSECONDS.toMillis(firstNewAckNs - lastOldAckNs);
                         promotionMs[done] = promotedNs > 0 ? TimeUnit.NANOSECONDS.toMillis(promotedNs - killNs) : -1;
                         done++;
+                        final String promoted = nodes[survivor].line("promoted to primary", killNs);
                         out.printf(Locale.ROOT, "kill %2d: node %d killed; gap %4d ms (node %d announced primary " +
-                            "%d ms after the kill)%n", done, killedId, gapsMs[done - 1], survivor,
-                            promotionMs[done - 1]);
+                            "%d ms after the kill%s)%n", done, killedId, gapsMs[done - 1], survivor,
+                            promotionMs[done - 1], null == promoted || promoted.indexOf('(') < 0 ? "" :
+                            "; its log: " + promoted.substring(promoted.indexOf('(') + 1, promoted.lastIndexOf(')')));
                         if (done < kills)
                         {
                             baselineId = survivor;
@@ -330,7 +338,8 @@ public final class FailoverBench
             .setting("rate", rate)
             .setting("accounts", accounts)
             .setting("ack", "sync")
-            .setting("witnessLeaseMs", "default (" + io.keel.replication.Witness.Context.LEASE_DEFAULT_MS + ")")
+            .setting("witnessArgs", witnessArgs.isEmpty() ? "defaults (lease " +
+                io.keel.replication.Witness.Context.LEASE_DEFAULT_MS + " ms)" : String.join(" ", witnessArgs))
             .setting("nodeArgs", nodeArgs.isEmpty() ? "defaults (failure timeout 50 ms, heartbeat 5 ms, fsync batch)" :
                 String.join(" ", nodeArgs))
             .setting("clientLivenessMs", clientLivenessMs)

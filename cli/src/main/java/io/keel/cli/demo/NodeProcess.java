@@ -203,12 +203,32 @@ final class NodeProcess
     {
         synchronized (lines)
         {
-            for (int i = 0; i < lines.size(); i++)
+            final int i = lineIndex(text, afterNs);
+            return i < 0 ? -1 : lineTimesNs.get(i);
+        }
+    }
+
+    /**
+     * @param text    what the line contains.
+     * @param afterNs only lines read at or after this time.
+     * @return the first such line, or null.
+     */
+    String line(final String text, final long afterNs)
+    {
+        synchronized (lines)
+        {
+            final int i = lineIndex(text, afterNs);
+            return i < 0 ? null : lines.get(i);
+        }
+    }
+
+    private int lineIndex(final String text, final long afterNs)
+    {
+        for (int i = 0; i < lines.size(); i++)
+        {
+            if (lineTimesNs.get(i) >= afterNs && lines.get(i).contains(text))
             {
-                if (lineTimesNs.get(i) >= afterNs && lines.get(i).contains(text))
-                {
-                    return lineTimesNs.get(i);
-                }
+                return i;
             }
         }
         return -1;
