@@ -1,50 +1,42 @@
 package io.keel.replication;
 
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
- * The node-state file: the epoch a node is in, its role in it and whom it follows (voted for). Written before
- * the node acts on it (temp file, fsync, atomic rename, directory fsync), so a node never forgets an epoch it
- * has used: a restarted node never reuses an epoch nor follows an older primary.
- *
+ * The node-state file: the epoch a node is in, its role in it and whom it follows (voted for). Written durably
+ * before the node acts on it, so a node never forgets an epoch it has used: a restarted node never reuses an epoch
+ * nor follows an older primary. Promotion writes it on the failover path, so it is a {@link SlotFile}: one of two
+ * records overwritten in place and data-synced. Record (format version 2):
  * <pre>
- *   0  magic "KEELNODE" (8)   8  format version (4)   12 role code (4)
- *  16  epoch (8)             24  voted for: member id followed or promoted, -1 none (4)
- *  28  CRC32C of [0, 28) (4)
+ *   0  role code (4)   4  voted for: member id followed or promoted, -1 none (4)   8  epoch (8)
  * </pre>
+ * A version 1 file (32 bytes: magic "KEELNODE", version, role, epoch, voted for, CRC32C, written by temp file and
+ * rename) is read, and replaced by the version 2 file at the first store.
  */
 public final class NodeStateFile
 {
     /** File name inside the state directory. */
     public static final String FILE_NAME = "node.state";
     static final long MAGIC = 0x45444F4E4C45454BL; // "KEELNODE" little-endian
-    static final int VERSION = 1;
-    static final int LENGTH = 32;
+    static final int VERSION = 2;
+    static final int RECORD_LENGTH = 16;
+    static final int V1_LENGTH = 32;
 
-    private final Path dir;
-    private final Path file;
-    private final ByteBuffer bytes = ByteBuffer.allocateDirect(LENGTH).order(ByteOrder.LITTLE_ENDIAN);
-    private final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
-    private final CRC32C crc = new CRC32C();
+    private final SlotFile slots;
+    private final UnsafeBuffer record = new UnsafeBuffer(ByteBuffer.allocateDirect(RECORD_LENGTH));
     private long epoch;
     private Role role = Role.STANDBY;
     private int votedFor = -1;
 
-    private NodeStateFile(final Path dir)
+    private NodeStateFile(final SlotFile slots)
     {
-        this.dir = dir;
-        this.file = dir.resolve(FILE_NAME);
+        this.slots = slots;
     }
 
     /**
@@ -56,38 +48,47 @@ public final class NodeStateFile
      */
     public static NodeStateFile open(final Path dir)
     {
-        final NodeStateFile state = new NodeStateFile(dir);
-        try
+        final NodeStateFile state = new NodeStateFile(SlotFile.open(dir.resolve(FILE_NAME), MAGIC, VERSION,
+            "node state"));
+        final SlotFile slots = state.slots;
+        if (slots.hasRecord())
         {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(FILE_NAME + ".tmp"));
-            final byte[] content = Files.readAllBytes(state.file);
-            if (content.length != LENGTH)
+            final DirectBuffer payload = slots.payload();
+            if (payload.capacity() != RECORD_LENGTH)
             {
-                throw new IllegalStateException("node state " + state.file + " is " + content.length +
-                    " bytes, expected " + LENGTH + ": damaged; refusing to guess the epoch");
+                throw new IllegalStateException("node state " + slots.file() + " holds a record of " +
+                    payload.capacity() + " bytes, expected " + RECORD_LENGTH + ": damaged; refusing to guess the epoch");
             }
-            state.bytes.clear();
-            state.bytes.put(content).flip();
-            if (state.buffer.getLong(0, ByteOrder.LITTLE_ENDIAN) != MAGIC ||
-                state.buffer.getInt(28, ByteOrder.LITTLE_ENDIAN) != state.checksum())
-            {
-                throw new IllegalStateException("node state " + state.file + " fails its magic or checksum check " +
-                    "at offset 0: damaged; refusing to guess the epoch");
-            }
-            state.role = Role.of(state.buffer.getInt(12, ByteOrder.LITTLE_ENDIAN));
-            state.epoch = state.buffer.getLong(16, ByteOrder.LITTLE_ENDIAN);
-            state.votedFor = state.buffer.getInt(24, ByteOrder.LITTLE_ENDIAN);
+            state.role = Role.of(payload.getInt(0, ByteOrder.LITTLE_ENDIAN));
+            state.votedFor = payload.getInt(4, ByteOrder.LITTLE_ENDIAN);
+            state.epoch = payload.getLong(8, ByteOrder.LITTLE_ENDIAN);
         }
-        catch (final NoSuchFileException ex)
+        else if (null != slots.otherFormat())
         {
-            state.epoch = 0;
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot read node state " + state.file + ": " + ex, ex);
+            state.readVersion1(slots.otherFormat());
         }
         return state;
+    }
+
+    private void readVersion1(final byte[] content)
+    {
+        final Path file = slots.file();
+        if (content.length != V1_LENGTH)
+        {
+            throw new IllegalStateException("node state " + file + " is " + content.length + " bytes, expected " +
+                SlotFile.FILE_BYTES + " (or " + V1_LENGTH + " in format 1): damaged; refusing to guess the epoch");
+        }
+        final UnsafeBuffer v1 = new UnsafeBuffer(content);
+        final CRC32C crc = new CRC32C();
+        crc.update(content, 0, 28);
+        if (v1.getLong(0, ByteOrder.LITTLE_ENDIAN) != MAGIC || v1.getInt(28, ByteOrder.LITTLE_ENDIAN) != (int)crc.getValue())
+        {
+            throw new IllegalStateException("node state " + file + " fails its magic or checksum check at offset 0: " +
+                "damaged; refusing to guess the epoch");
+        }
+        role = Role.of(v1.getInt(12, ByteOrder.LITTLE_ENDIAN));
+        epoch = v1.getLong(16, ByteOrder.LITTLE_ENDIAN);
+        votedFor = v1.getInt(24, ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -101,39 +102,13 @@ public final class NodeStateFile
     {
         if (newEpoch < epoch)
         {
-            throw new IllegalStateException("epoch must not go back: " + newEpoch + " < " + epoch + " in " + file);
+            throw new IllegalStateException("epoch must not go back: " + newEpoch + " < " + epoch + " in " +
+                slots.file());
         }
-        bytes.clear();
-        buffer.putLong(0, MAGIC, ByteOrder.LITTLE_ENDIAN);
-        buffer.putInt(8, VERSION, ByteOrder.LITTLE_ENDIAN);
-        buffer.putInt(12, newRole.code(), ByteOrder.LITTLE_ENDIAN);
-        buffer.putLong(16, newEpoch, ByteOrder.LITTLE_ENDIAN);
-        buffer.putInt(24, newVotedFor, ByteOrder.LITTLE_ENDIAN);
-        buffer.putInt(28, checksum(), ByteOrder.LITTLE_ENDIAN);
-        final Path temp = dir.resolve(FILE_NAME + ".tmp");
-        try
-        {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
-            {
-                bytes.clear();
-                while (bytes.hasRemaining())
-                {
-                    channel.write(bytes);
-                }
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-            try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ))
-            {
-                directory.force(true);
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot persist node state (epoch " + newEpoch + ") to " + file +
-                ": " + ex, ex);
-        }
+        record.putInt(0, newRole.code(), ByteOrder.LITTLE_ENDIAN);
+        record.putInt(4, newVotedFor, ByteOrder.LITTLE_ENDIAN);
+        record.putLong(8, newEpoch, ByteOrder.LITTLE_ENDIAN);
+        slots.write(record, 0, RECORD_LENGTH);
         epoch = newEpoch;
         role = newRole;
         votedFor = newVotedFor;
@@ -160,15 +135,6 @@ public final class NodeStateFile
     /** @return the file. */
     public Path file()
     {
-        return file;
-    }
-
-    private int checksum()
-    {
-        crc.reset();
-        final ByteBuffer view = bytes.duplicate();
-        view.position(0).limit(28);
-        crc.update(view);
-        return (int)crc.getValue();
+        return slots.file();
     }
 }

@@ -1,16 +1,11 @@
 package io.keel.replication;
 
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 import static io.keel.replication.WitnessMessage.*;
@@ -22,8 +17,8 @@ import static io.keel.replication.WitnessMessage.*;
  * kept in memory only: after a restart every lease counts as renewed at start, so a restarted witness waits a
  * whole lease before it votes for anyone but the holder.
  * <p>
- * Every change of epoch, holder or in-sync set is persisted (temp file, fsync, atomic rename, directory fsync)
- * before the answer that reveals it is sent, so a restarted witness never grants a vote that contradicts one it
+ * Every change of epoch, holder or in-sync set is persisted (a {@link SlotFile} record: overwritten in place and
+ * data-synced, since a vote is on the failover path) before the answer that reveals it is sent, so a restarted witness never grants a vote that contradicts one it
  * gave, nor promotes a member it had taken out of the in-sync set.
  * <p>
  * The rules:
@@ -45,18 +40,19 @@ public final class WitnessState
     /** Most pairs one witness serves. */
     public static final int MAX_PAIRS = 64;
     static final long MAGIC = 0x534E54574C45454BL; // "KEELWTNS" little-endian
-    static final int VERSION = 1;
-    static final int HEADER_LENGTH = 16;
+    static final int VERSION = 2;
+    /** Record: 0 pair count (4), 4 reserved (4), then per pair the fields below. */
+    static final int RECORDS_OFFSET = 8;
+    /** Per pair: 0 pair id (8), 8 epoch (8), 16 holder (4), 20 peer in sync (4), 24 in-sync request seq (8). */
     static final int RECORD_LENGTH = 32;
-    static final int CAPACITY_BYTES = HEADER_LENGTH + MAX_PAIRS * RECORD_LENGTH + 4;
+    static final int V1_HEADER_LENGTH = 16;
 
-    private final Path dir;
     private final Path file;
+    private final SlotFile slots;
     private final long leaseNs;
     private final long marginNs;
-    private final ByteBuffer bytes = ByteBuffer.allocateDirect(CAPACITY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    private final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
-    private final CRC32C crc = new CRC32C();
+    private final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(RECORDS_OFFSET +
+        MAX_PAIRS * RECORD_LENGTH));
     private final long[] pairIds = new long[MAX_PAIRS];
     private final long[] epochs = new long[MAX_PAIRS];
     private final int[] holders = new int[MAX_PAIRS];
@@ -68,8 +64,8 @@ public final class WitnessState
 
     private WitnessState(final Path dir, final long leaseNs, final long marginNs)
     {
-        this.dir = dir;
         this.file = dir.resolve(FILE_NAME);
+        this.slots = SlotFile.open(file, MAGIC, VERSION, "witness state");
         this.leaseNs = leaseNs;
         this.marginNs = marginNs;
     }
@@ -87,47 +83,66 @@ public final class WitnessState
     public static WitnessState open(final Path dir, final long leaseNs, final long marginNs, final long nowNs)
     {
         final WitnessState state = new WitnessState(dir, leaseNs, marginNs);
-        try
+        final SlotFile slots = state.slots;
+        if (slots.hasRecord())
         {
-            Files.createDirectories(dir);
-            Files.deleteIfExists(dir.resolve(FILE_NAME + ".tmp"));
-            final byte[] content = Files.readAllBytes(state.file);
-            if (content.length < HEADER_LENGTH + 4 || content.length > CAPACITY_BYTES)
+            final DirectBuffer payload = slots.payload();
+            final int count = payload.capacity() >= 8 ? payload.getInt(0, ByteOrder.LITTLE_ENDIAN) : -1;
+            if (count < 0 || count > MAX_PAIRS || payload.capacity() != RECORDS_OFFSET + count * RECORD_LENGTH)
             {
-                throw new IllegalStateException("witness state " + state.file + " is " + content.length +
-                    " bytes: damaged; refusing to guess epochs and in-sync sets");
+                throw new IllegalStateException("witness state " + state.file + " holds a record of " +
+                    payload.capacity() + " bytes for " + count + " pairs: damaged; refusing to guess epochs and " +
+                    "in-sync sets");
             }
-            state.bytes.clear();
-            state.bytes.put(content);
-            final int count = state.buffer.getInt(12, ByteOrder.LITTLE_ENDIAN);
-            final int length = HEADER_LENGTH + count * RECORD_LENGTH;
-            if (state.buffer.getLong(0, ByteOrder.LITTLE_ENDIAN) != MAGIC || count < 0 || count > MAX_PAIRS ||
-                content.length != length + 4 || state.buffer.getInt(length, ByteOrder.LITTLE_ENDIAN) != state.checksum(length))
-            {
-                throw new IllegalStateException("witness state " + state.file + " fails its magic, length or " +
-                    "checksum check: damaged; refusing to guess epochs and in-sync sets");
-            }
-            for (int i = 0; i < count; i++)
-            {
-                final int at = HEADER_LENGTH + i * RECORD_LENGTH;
-                state.pairIds[i] = state.buffer.getLong(at, ByteOrder.LITTLE_ENDIAN);
-                state.epochs[i] = state.buffer.getLong(at + 8, ByteOrder.LITTLE_ENDIAN);
-                state.holders[i] = state.buffer.getInt(at + 16, ByteOrder.LITTLE_ENDIAN);
-                state.peerInSync[i] = (state.buffer.getInt(at + 20, ByteOrder.LITTLE_ENDIAN) & 1) != 0;
-                state.inSyncSeqs[i] = state.buffer.getLong(at + 24, ByteOrder.LITTLE_ENDIAN);
-                state.lastRenewNs[i] = nowNs;
-            }
-            state.count = count;
+            state.load(payload, RECORDS_OFFSET, count, nowNs);
         }
-        catch (final NoSuchFileException ex)
+        else if (null != slots.otherFormat())
         {
-            state.count = 0;
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot read witness state " + state.file + ": " + ex, ex);
+            state.readVersion1(slots.otherFormat(), nowNs);
         }
         return state;
+    }
+
+    private void load(final DirectBuffer source, final int offset, final int pairs, final long nowNs)
+    {
+        for (int i = 0; i < pairs; i++)
+        {
+            final int at = offset + i * RECORD_LENGTH;
+            pairIds[i] = source.getLong(at, ByteOrder.LITTLE_ENDIAN);
+            epochs[i] = source.getLong(at + 8, ByteOrder.LITTLE_ENDIAN);
+            holders[i] = source.getInt(at + 16, ByteOrder.LITTLE_ENDIAN);
+            peerInSync[i] = (source.getInt(at + 20, ByteOrder.LITTLE_ENDIAN) & 1) != 0;
+            inSyncSeqs[i] = source.getLong(at + 24, ByteOrder.LITTLE_ENDIAN);
+            lastRenewNs[i] = nowNs;
+        }
+        count = pairs;
+    }
+
+    /** Format 1: magic, version, count, the records, CRC32C; written by temp file and rename. */
+    private void readVersion1(final byte[] content, final long nowNs)
+    {
+        if (content.length < V1_HEADER_LENGTH + 4 || content.length > V1_HEADER_LENGTH + MAX_PAIRS * RECORD_LENGTH + 4)
+        {
+            throw new IllegalStateException("witness state " + file + " is " + content.length +
+                " bytes: damaged; refusing to guess epochs and in-sync sets");
+        }
+        final UnsafeBuffer v1 = new UnsafeBuffer(content);
+        final int pairs = v1.getInt(12, ByteOrder.LITTLE_ENDIAN);
+        final int length = V1_HEADER_LENGTH + pairs * RECORD_LENGTH;
+        final CRC32C crc = new CRC32C();
+        if (v1.getLong(0, ByteOrder.LITTLE_ENDIAN) != MAGIC || pairs < 0 || pairs > MAX_PAIRS ||
+            content.length != length + 4)
+        {
+            throw new IllegalStateException("witness state " + file + " fails its magic or length check: damaged; " +
+                "refusing to guess epochs and in-sync sets");
+        }
+        crc.update(content, 0, length);
+        if (v1.getInt(length, ByteOrder.LITTLE_ENDIAN) != (int)crc.getValue())
+        {
+            throw new IllegalStateException("witness state " + file + " fails its checksum check: damaged; " +
+                "refusing to guess epochs and in-sync sets");
+        }
+        load(v1, V1_HEADER_LENGTH, pairs, nowNs);
     }
 
     /**
@@ -236,56 +251,22 @@ public final class WitnessState
         return -1;
     }
 
-    /** Persist every pair durably: temp file, fsync, atomic rename, directory fsync. */
+    /** Persist every pair durably (a {@link SlotFile} record). */
     private void store()
     {
-        final int length = HEADER_LENGTH + count * RECORD_LENGTH;
-        buffer.putLong(0, MAGIC, ByteOrder.LITTLE_ENDIAN);
-        buffer.putInt(8, VERSION, ByteOrder.LITTLE_ENDIAN);
-        buffer.putInt(12, count, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(0, count, ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(4, 0, ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++)
         {
-            final int at = HEADER_LENGTH + i * RECORD_LENGTH;
+            final int at = RECORDS_OFFSET + i * RECORD_LENGTH;
             buffer.putLong(at, pairIds[i], ByteOrder.LITTLE_ENDIAN);
             buffer.putLong(at + 8, epochs[i], ByteOrder.LITTLE_ENDIAN);
             buffer.putInt(at + 16, holders[i], ByteOrder.LITTLE_ENDIAN);
             buffer.putInt(at + 20, peerInSync[i] ? 1 : 0, ByteOrder.LITTLE_ENDIAN);
             buffer.putLong(at + 24, inSyncSeqs[i], ByteOrder.LITTLE_ENDIAN);
         }
-        buffer.putInt(length, checksum(length), ByteOrder.LITTLE_ENDIAN);
-        final Path temp = dir.resolve(FILE_NAME + ".tmp");
-        try
-        {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
-                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
-            {
-                bytes.clear().limit(length + 4);
-                while (bytes.hasRemaining())
-                {
-                    channel.write(bytes);
-                }
-                channel.force(true);
-            }
-            Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
-            try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ))
-            {
-                directory.force(true);
-            }
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalStateException("cannot persist witness state to " + file + ": " + ex, ex);
-        }
+        slots.write(buffer, 0, RECORDS_OFFSET + count * RECORD_LENGTH);
         stores++;
-    }
-
-    private int checksum(final int length)
-    {
-        crc.reset();
-        final ByteBuffer view = bytes.duplicate();
-        view.clear().position(0).limit(length);
-        crc.update(view);
-        return (int)crc.getValue();
     }
 
     /** @return pairs known. */

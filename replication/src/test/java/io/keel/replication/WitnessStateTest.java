@@ -151,5 +151,34 @@ class WitnessStateTest
         assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
     }
 
-    static final int HEADER_OFFSET_OF_EPOCH = WitnessState.HEADER_LENGTH + 8;
+    @Test
+    void aFormatOneFileIsReadAndReplacedAtTheFirstStore() throws Exception
+    {
+        final byte[] v1 = new byte[WitnessState.V1_HEADER_LENGTH + WitnessState.RECORD_LENGTH + 4];
+        final UnsafeBuffer buffer = new UnsafeBuffer(v1);
+        buffer.putLong(0, WitnessState.MAGIC, java.nio.ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(8, 1, java.nio.ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(12, 1, java.nio.ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(16, PAIR, java.nio.ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(24, 5, java.nio.ByteOrder.LITTLE_ENDIAN); // epoch
+        buffer.putInt(32, 1, java.nio.ByteOrder.LITTLE_ENDIAN); // holder
+        buffer.putInt(36, 1, java.nio.ByteOrder.LITTLE_ENDIAN); // peer in sync
+        buffer.putLong(40, 9, java.nio.ByteOrder.LITTLE_ENDIAN);
+        final java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(v1, 0, v1.length - 4);
+        buffer.putInt(v1.length - 4, (int)crc.getValue(), java.nio.ByteOrder.LITTLE_ENDIAN);
+        Files.createDirectories(dir);
+        Files.write(dir.resolve(WitnessState.FILE_NAME), v1);
+
+        WitnessState state = open(0);
+        assertEquals(5, state.epoch(PAIR));
+        assertTrue(state.peerInSync(PAIR));
+        assertEquals(RESULT_GRANTED, vote(state, 0, 6, 10 * LEASE_NS).result()); // member 0 voted in: stored
+        assertEquals(SlotFile.FILE_BYTES, Files.size(state.file()));
+        state = open(0);
+        assertEquals(6, state.epoch(PAIR));
+        assertFalse(state.peerInSync(PAIR));
+    }
+
+    static final int HEADER_OFFSET_OF_EPOCH = SlotFile.SLOT_BYTES + SlotFile.HEADER_LENGTH + WitnessState.RECORDS_OFFSET + 8;
 }
