@@ -383,7 +383,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         final long correlationId = decoder.correlationId();
         for (final Session session : sessions.values())
         {
-            if (session.watch && session.imageSessionId == imageSessionId && session.clientId == clientId &&
+            if (session.watched && session.imageSessionId == imageSessionId && session.clientId == clientId &&
                 session.correlationId == correlationId)
             {
                 if (session.state == Session.CONNECTING)
@@ -397,6 +397,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         if (null != session)
         {
             session.watch = true;
+            session.watched = true;
             watches++;
             counters.watchesActive.setRelease(watches);
         }

@@ -33,6 +33,8 @@ final class Session
     boolean healthOnly;
     /** Opened by WATCH: held while this member is not the primary, renewed by the client, then a CONNECT. */
     boolean watch;
+    /** Opened by WATCH (stays set once answered): later renewals of that watch are recognised, not new watches. */
+    boolean watched;
     long lastIngressNs;
     long closedNs;
     ErrorCode closeReason;
