@@ -1034,16 +1034,16 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private void requestVote()
     {
         final long candidate = nextOwnEpoch(Math.max(epoch, witnessEpochSeen));
+        sendWitness(WitnessMessage.TYPE_VOTE, 0, candidate); // first, then log: the answer does not wait for the line
+        // the vote is granted the moment the lease lapses: ask often (a 64-byte datagram) so as not to add up to a
+        // heartbeat to the failover
+        nextWitnessRequestNs = nowNs + voteRetryNs;
         if (candidate != voteCandidate)
         {
             voteCandidate = candidate;
             LOG.info("member {}: primary {} silent for {} ms; asking the witness for a vote in epoch {}", selfId,
                 leaderId, TimeUnit.NANOSECONDS.toMillis(nowNs - lastPrimaryContactNs), candidate);
         }
-        sendWitness(WitnessMessage.TYPE_VOTE, 0, candidate);
-        // the vote is granted the moment the lease lapses: ask often (a 64-byte datagram) so as not to add up to a
-        // heartbeat to the failover
-        nextWitnessRequestNs = nowNs + voteRetryNs;
     }
 
     private void sendWitness(final int type, final int flags, final long requestEpoch)

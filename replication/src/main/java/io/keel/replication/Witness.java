@@ -182,12 +182,8 @@ public final class Witness implements AutoCloseable
                         Long.toHexString(message.pairId()));
                     continue;
                 }
-                if (message.epoch() != epochBefore || message.holder() != holderBefore ||
-                    message.peerInSync() != inSyncBefore)
-                {
-                    LOG.info("pair {}: epoch {}, primary member {}, standby in sync: {}",
-                        Long.toHexString(message.pairId()), message.epoch(), message.holder(), message.peerInSync());
-                }
+                final boolean changed = message.epoch() != epochBefore || message.holder() != holderBefore ||
+                    message.peerInSync() != inSyncBefore;
                 bytes.clear().limit(WitnessMessage.LENGTH);
                 try
                 {
@@ -201,6 +197,17 @@ public final class Witness implements AutoCloseable
                 {
                     // one unanswerable sender (unreachable, buffer full): it retries; the others are served
                     LOG.warn("witness: cannot answer {}: {}", from, ex.toString());
+                }
+                finally
+                {
+                    if (changed)
+                    {
+                        // logged after the answer (the change was persisted before it): a vote's answer does not
+                        // wait for the log line
+                        LOG.info("pair {}: epoch {}, primary member {}, standby in sync: {}",
+                            Long.toHexString(message.pairId()), message.epoch(), message.holder(),
+                            message.peerInSync());
+                    }
                 }
             }
         }
