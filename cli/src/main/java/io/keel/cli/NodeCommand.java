@@ -267,7 +267,13 @@ public final class NodeCommand implements Callable<Integer>
      */
     private static void collectStartupGarbage()
     {
+        final long startNs = System.nanoTime();
         System.gc();
+        final long tookMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
+        if (tookMs >= 20)
+        {
+            System.out.println("keel node: start-up collection took " + tookMs + " ms (-XX:+DisableExplicitGC skips it)");
+        }
     }
 
     /** A refusal to start, with the exit code the help text promises: 3 for a journal, 2 for configuration. */

@@ -367,10 +367,33 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         final Session session = new Session(sessionId, decoder.clientId(), decoder.correlationId(), imageSessionId,
             registrationId, nowNs, new SessionAnswers(sessionId, answers, answersLost));
         session.healthOnly = Protocol.HEALTH == decoder.type();
+        if (Protocol.CONNECT == decoder.type())
+        {
+            endWatchesOf(session.clientId, nowNs);
+        }
         sessions.put(sessionId, session);
         pendingSessions++;
         nextHousekeepingNs = nowNs;
         return session;
+    }
+
+    /**
+     * A client that connects here no longer needs the watches it holds here (it dropped them when it chose this
+     * member): closed now, so a takeover does not open sessions nobody will use.
+     */
+    private void endWatchesOf(final long clientId, final long nowNs)
+    {
+        if (0 == watches)
+        {
+            return;
+        }
+        for (final Session held : sessions.values())
+        {
+            if (held.watch && held.clientId == clientId)
+            {
+                closeQuietly(held, ErrorCode.CLIENT_CLOSED, nowNs);
+            }
+        }
     }
 
     /**

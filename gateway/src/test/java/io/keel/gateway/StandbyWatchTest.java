@@ -46,7 +46,7 @@ class StandbyWatchTest
     @Test
     void theMemberThatBecomesPrimaryTakesTheClientAtOnceThroughItsWatch() throws Exception
     {
-        final List<Member> members = startPair(1, 1, TimeUnit.SECONDS.toNanos(5));
+        final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(5));
         client = connect(members, null);
         assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
         pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
@@ -75,7 +75,7 @@ class StandbyWatchTest
     {
         final Path credentials = dir.resolve("credentials");
         java.nio.file.Files.writeString(credentials, "7 watch-secret *\n");
-        final List<Member> members = startPair(1, 1, TimeUnit.SECONDS.toNanos(5), credentials);
+        final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(5), credentials);
         client = connect(members, "watch-secret");
         assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
         pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
@@ -88,14 +88,14 @@ class StandbyWatchTest
     }
 
     @Test
-    void aPrimaryOfAnOlderEpochDoesNotTakeTheClient() throws Exception
+    void aPrimaryOfAnOlderOrTheSameEpochDoesNotTakeTheClient() throws Exception
     {
-        final List<Member> members = startPair(5, 3, TimeUnit.SECONDS.toNanos(5));
+        final List<Member> members = startPair(5, 5, TimeUnit.SECONDS.toNanos(5));
         client = connect(members, null);
         assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
         pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
 
-        b.gateway().primaryMemberId(1); // a stale primary in epoch 3 while member 0 leads epoch 5 (a split async pair)
+        b.gateway().primaryMemberId(1); // not a takeover: member 0 leads epoch 5 and member 1 claims no newer one
         pollUntil(() -> b.gateway().counters().watchesAnswered.get() >= 1, "member 1 answered the watch");
         pollUntil(() -> b.gateway().counters().sessionsClosed.get() >= 1, "the client closed that session");
         assertEquals(0, client.watchTakeovers());
@@ -103,6 +103,28 @@ class StandbyWatchTest
         assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(2, 10))));
         assertEquals(2, a.engine().counters().commands());
         assertEquals(0, b.engine().counters().commands());
+    }
+
+    @Test
+    void aClientThatConnectsToAMemberNormallyEndsItsWatchThere() throws Exception
+    {
+        // a session timeout longer than the test's deadline: the watch must end at the CONNECT, not expire
+        final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(60));
+        client = connect(members, null);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+
+        // member 0 steps down first: the next command gets NOT_PRIMARY and the client connects to member 1 the
+        // normal way (member 1 holds that connect, as a standby does while its primary is silent)
+        b.gateway().holdConnects(true);
+        a.gateway().primaryMemberId(1);
+        final java.util.concurrent.CompletableFuture<CommandOutcome> second = client.submit(new OpenAccount().set(2, 10));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 0, "member 1 ended the watch at the CONNECT");
+        b.gateway().primaryMemberId(1);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, second));
+        assertEquals(1, client.member().id());
+        assertEquals(0, b.gateway().counters().watchesAnswered.get());
+        assertEquals(1, b.gateway().counters().sessionsActive.get(), "no orphan session from the old watch");
     }
 
     @Test

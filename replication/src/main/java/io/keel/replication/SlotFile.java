@@ -2,6 +2,8 @@ package io.keel.replication;
 
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -35,6 +37,7 @@ import java.util.zip.CRC32C;
  */
 final class SlotFile
 {
+    private static final Logger LOG = LoggerFactory.getLogger(SlotFile.class);
     static final int SLOT_BYTES = 4096;
     static final int FILE_BYTES = 2 * SLOT_BYTES;
     static final int HEADER_LENGTH = 24;
@@ -103,6 +106,14 @@ final class SlotFile
             {
                 throw new IllegalStateException(what + " " + file + ": neither record (offsets 0 and " + SLOT_BYTES +
                     ") passes its magic, version, length and checksum checks: damaged; refusing to guess");
+            }
+            final int otherAt = (1 - bestSlot) * SLOT_BYTES;
+            if (slots.validSequence(content, otherAt) < 0 && !zeros(content, otherAt))
+            {
+                // a write torn by a crash looks like this, and so does later damage: say so, the newest record may
+                // be the one lost
+                LOG.warn("{} {}: the record at offset {} fails its checks; using the one at offset {} (sequence {})",
+                    what, file, otherAt, bestSlot * SLOT_BYTES, best);
             }
             slots.sequence = best;
             slots.slot.clear();
@@ -191,9 +202,11 @@ final class SlotFile
                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
                 {
                     writeFully(channel, (next & 1) * SLOT_BYTES);
-                    if (channel.size() < FILE_BYTES)
+                    final ByteBuffer empty = ByteBuffer.allocate(SLOT_BYTES); // the other slot: zeros (not valid),
+                    long at = ((next + 1) & 1) * SLOT_BYTES;                  // written so no later write allocates
+                    while (empty.hasRemaining())
                     {
-                        channel.write(ByteBuffer.allocate(1), FILE_BYTES - 1); // the other slot: zeros, not valid
+                        at += channel.write(empty, at);
                     }
                     channel.force(true);
                 }
@@ -239,6 +252,18 @@ final class SlotFile
         }
         final long seq = view.getLong(SEQUENCE_OFFSET);
         return seq > 0 ? seq : -1;
+    }
+
+    private static boolean zeros(final byte[] content, final int at)
+    {
+        for (int i = at; i < at + SLOT_BYTES; i++)
+        {
+            if (0 != content[i])
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private int checksum(final ByteBuffer bytes, final int length)

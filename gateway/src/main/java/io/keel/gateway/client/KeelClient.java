@@ -1063,9 +1063,10 @@ public final class KeelClient implements Agent, AutoCloseable
                 return true;
             }
             final long epoch = decoder.connectedEpoch();
-            if (state == CONNECTED && epoch < sessionEpoch)
+            if (state == CONNECTED && epoch <= sessionEpoch)
             {
-                // a primary of an older epoch (an async pair split by a cut link): stay with the newer one
+                // a takeover always brings a higher epoch: this is a primary of an older one (an async pair split by
+                // a cut link) or one that does not know its epoch yet (a node just restarting): stay
                 final int length = encoder.wrap(sendBuffer, 0).close(decoder.sessionId(), ErrorCode.CLIENT_CLOSED);
                 watch.publication.offer(sendBuffer, 0, length);
                 dropWatch(watch, nowNs);
