@@ -14,10 +14,15 @@ import io.keel.replication.ReplicatedNode;
 import io.keel.replication.ReplicationContext;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,11 +73,43 @@ class RetentionCatchUpTest
     String memberList;
 
     CompletableFuture<Integer> bank;
+    final PrintStream err = System.err;
+    final ByteArrayOutputStream log = new ByteArrayOutputStream();
+
+    /** The nodes log to stderr (slf4j-simple): keep a copy to check which path the primary took. */
+    @BeforeEach
+    void captureLog()
+    {
+        final OutputStream tee = new OutputStream()
+        {
+            @Override
+            public void write(final int b)
+            {
+                err.write(b);
+                synchronized (log)
+                {
+                    log.write(b);
+                }
+            }
+
+            @Override
+            public void write(final byte[] bytes, final int offset, final int length)
+            {
+                err.write(bytes, offset, length);
+                synchronized (log)
+                {
+                    log.write(bytes, offset, length);
+                }
+            }
+        };
+        System.setErr(new PrintStream(tee, true, StandardCharsets.UTF_8));
+    }
 
     @AfterEach
     void tearDown() throws Exception
     {
         CloseHelper.quietCloseAll(nodes);
+        System.setErr(err);
         if (null != bank)
         {
             try
@@ -146,6 +183,22 @@ class RetentionCatchUpTest
             () -> nodes[0].replication().ackGate().standbyAckedPosition() >= primaryEnd);
         assertEquals(truncationsBefore + 1, nodes[1].replication().counters().truncations(),
             "one install, no other truncation");
+        // which path told the standby: its resend request from its own end (before the primary's start), or the
+        // primary's reader running into the deleted segment after the standby took the batches in flight
+        final List<Long> toldFrom = logLines().stream()
+            .filter(l -> l.contains("member 0: standby 1 needs the log from "))
+            .map(l -> Long.parseLong(l.replaceAll(".* needs the log from (\\d+) but .*", "$1")))
+            .collect(Collectors.toList());
+        assertEquals(1, toldFrom.size(), "the primary told the standby once to handshake again: " + toldFrom);
+        if (dropUntilInstalled)
+        {
+            assertEquals(standbyEnd, toldFrom.get(0), "told at the standby's resend request from its end");
+        }
+        else
+        {
+            assertTrue(toldFrom.get(0) > standbyEnd, "told when the primary's reader passed the standby's end " +
+                standbyEnd + " and reached the deleted segment: " + toldFrom.get(0));
+        }
         final long bothHold = nodes[0].replication().ackGate().standbyAckedPosition();
 
         // 3. the caught-up standby takes over and serves the rest of the load
@@ -171,6 +224,7 @@ class RetentionCatchUpTest
                 "both journals hold the same frames from the snapshot position on");
         }
         assertEachCommandOnce(tmp.resolve("node-1"));
+        assertNoDutyCycleErrors();
     }
 
     @Test
@@ -245,6 +299,7 @@ class RetentionCatchUpTest
                 SnapshotCatchUpProcessTest.frames(j0, j0.startPosition(), j0.committedPosition()),
                 "member 0's journal agrees with member 1's from its start");
         }
+        assertNoDutyCycleErrors();
         final Path truncated = tmp.resolve("node-0").resolve("journal").resolve("truncated");
         final long kept = sizeOf(truncated);
         assertTrue(kept >= tailEnd - standbyEnd, "the cut tail [" + standbyEnd + ", " + tailEnd + ") (" +
@@ -342,6 +397,21 @@ class RetentionCatchUpTest
         assertTrue(groups.size() > 100, "commands in " + nodeDir + ": " + groups.size());
         assertEquals(List.of(), groups.entrySet().stream().filter(e -> e.getValue() != 1).map(Map.Entry::getKey)
             .collect(Collectors.toList()), "commands journaled more than once in " + nodeDir);
+    }
+
+    List<String> logLines()
+    {
+        synchronized (log)
+        {
+            return List.of(log.toString(StandardCharsets.UTF_8).split("\n"));
+        }
+    }
+
+    /** An exception out of a duty cycle (e.g. reading a deleted segment) is logged, not thrown: look for it. */
+    void assertNoDutyCycleErrors()
+    {
+        assertEquals(List.of(), logLines().stream().filter(l -> l.contains("duty cycle error") ||
+            l.contains("Exception")).collect(Collectors.toList()), "errors logged by the nodes");
     }
 
     static long unknownLines(final Path history) throws IOException
