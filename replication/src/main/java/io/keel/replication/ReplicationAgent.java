@@ -647,7 +647,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         closeReader();
         matched = false;
         pendingBatchLength = 0;
-        standbyLostSinceNs = -1;
+        standbyLostSinceNs = nowNs; // a new primary starts without a standby: the degrade delay runs from now
         lastStandbyContactNs = nowNs;
         caughtUpNs = nowNs;
         cachedEnd = Long.MIN_VALUE;
