@@ -281,6 +281,8 @@ class RetentionCatchUpTest
         await("member 0 follows member 1", () -> !nodes[0].replication().isPrimary() &&
             nodes[0].replication().leaderId() == 1);
         await("member 0 cut its log", () -> nodes[0].replication().counters().truncations() > 0);
+        assertTrue(logLines().stream().anyMatch(l -> l.contains("member 0: log diverges from member 1 after " +
+            standbyEnd + ", which this node cannot rebuild from")), "member 0 restarted its log (not rebuildable)");
         ReplicatedPairProcessTest.awaitOkLines(history, okBeforeKill + 300);
         assertEquals(0, bank.get(60, TimeUnit.SECONDS), "keel bank checks (conservation, history vs balances)");
         assertEquals(0, unknownLines(history), "every outcome known, so the bank checked balances against history");
