@@ -481,6 +481,12 @@ final class ReplicationAgent implements Agent, FragmentHandler
             LOG.warn("member {}: log diverges from member {} after {}, which this node cannot rebuild from (journal " +
                 "starts at {}): discarding its log ({} bytes) to catch up from the primary", selfId, leaderId,
                 position, journal.startPosition(), end - journal.startPosition());
+            if (position >= journal.startPosition())
+            {
+                // the divergent tail goes under truncated/ first, as with a rebuildable truncation; the rest is
+                // the common prefix, which the primary holds
+                journal.truncate(LogMatching.lastGroupEndAtOrBefore(journal, position));
+            }
             journal.resetTo(0, 0);
             counters.truncations.incrementAndGet();
             counters.truncatedBytes.addAndGet(end);
