@@ -65,6 +65,7 @@ public final class KeelClient implements Agent, AutoCloseable
     private static final long TIMER_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long WATCH_RENEW_MAX_NS = TimeUnit.SECONDS.toNanos(1);
     private static final long WATCH_RENEW_MIN_NS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long WATCH_REFUSED_MAX_NS = TimeUnit.SECONDS.toNanos(30);
 
     private final Context ctx;
     private final MediaDriver driver;
@@ -606,6 +607,11 @@ public final class KeelClient implements Agent, AutoCloseable
 
     private void onConnected(final long nowNs)
     {
+        for (final Watch watch : watches)
+        {
+            watch.refusals = 0; // a new session: every member is asked again at once
+            watch.retryAfterNs = 0;
+        }
         state = CONNECTED;
         connects++;
         lastReceivedNs = nowNs;
@@ -1045,7 +1051,7 @@ public final class KeelClient implements Agent, AutoCloseable
             }
             if (type == Protocol.REDIRECT || type == Protocol.REJECTED_CONNECT)
             {
-                dropWatch(watch, nowNs);
+                refuseWatch(watch, nowNs);
                 return true;
             }
             if (type == Protocol.CHALLENGE)
@@ -1069,7 +1075,7 @@ public final class KeelClient implements Agent, AutoCloseable
                 // a cut link) or one that does not know its epoch yet (a node just restarting): stay
                 final int length = encoder.wrap(sendBuffer, 0).close(decoder.sessionId(), ErrorCode.CLIENT_CLOSED);
                 watch.publication.offer(sendBuffer, 0, length);
-                dropWatch(watch, nowNs);
+                refuseWatch(watch, nowNs);
                 return true;
             }
             // that member is the primary now: its session replaces whatever this client had or was opening
@@ -1111,6 +1117,18 @@ public final class KeelClient implements Agent, AutoCloseable
         watch.registrationId = Aeron.NULL_VALUE;
         watch.publication = null;
         watch.retryAfterNs = nowNs + watchRenewNs;
+    }
+
+    /**
+     * The member refused the watch, or answered as a primary this client will not follow (an older epoch): asked
+     * again after a delay that doubles each time (up to {@link #WATCH_REFUSED_MAX_NS}) until this client has a new
+     * session, so a refusal that lasts (a split async pair, an older node) costs little.
+     */
+    private void refuseWatch(final Watch watch, final long nowNs)
+    {
+        dropWatch(watch, nowNs);
+        watch.refusals = Math.min(watch.refusals + 1, 16);
+        watch.retryAfterNs = nowNs + Math.min(WATCH_REFUSED_MAX_NS, watchRenewNs << Math.min(watch.refusals, 16));
     }
 
     // ------------------------------------------------------------------------------------------------ close
@@ -1184,6 +1202,7 @@ public final class KeelClient implements Agent, AutoCloseable
         long correlationId;
         long nextSendNs;
         long retryAfterNs;
+        int refusals;
     }
 
     /** One command in flight. */
