@@ -585,6 +585,12 @@ public final class KeelClient implements Agent, AutoCloseable
         }
         attemptsThisRound = 0;
         nextConnectAttemptNs = nowNs;
+        unqueueAll();
+    }
+
+    /** Nothing stays queued for a session that is gone: {@link #onConnected} queues what is in flight again. */
+    private void unqueueAll()
+    {
         for (final Pending pending : slots)
         {
             if (pending.inUse)
@@ -930,9 +936,7 @@ public final class KeelClient implements Agent, AutoCloseable
                     return;
                 }
                 sessionId = decoder.sessionId();
-                decoder.buffer().getBytes(decoder.nonceOffset(), nonce);
-                hmac.sign(nonce, ctx.clientId, sessionId, proof);
-                offer(encoder.wrap(sendBuffer, 0).challengeReply(sessionId, connectCorrelationId, proof));
+                offer(challengeReply(sessionId, connectCorrelationId));
                 break;
             case Protocol.CONNECTED:
                 sessionId = decoder.sessionId();
@@ -1061,11 +1065,8 @@ public final class KeelClient implements Agent, AutoCloseable
                     dropWatch(watch, nowNs); // the connect path reports the missing secret
                     return true;
                 }
-                decoder.buffer().getBytes(decoder.nonceOffset(), nonce);
-                hmac.sign(nonce, ctx.clientId, decoder.sessionId(), proof);
-                final int length = encoder.wrap(sendBuffer, 0).challengeReply(decoder.sessionId(), correlationId,
-                    proof);
-                watch.publication.offer(sendBuffer, 0, length); // lost: the member's challenge times out, re-watched
+                // lost: the member's challenge times out, and the watch is asked again
+                watch.publication.offer(sendBuffer, 0, challengeReply(decoder.sessionId(), correlationId));
                 return true;
             }
             final long epoch = decoder.connectedEpoch();
@@ -1092,20 +1093,21 @@ public final class KeelClient implements Agent, AutoCloseable
             member = ctx.members.get(i);
             connectCorrelationId = correlationId;
             attemptsThisRound = 0;
-            for (final Pending pending : slots)
-            {
-                if (pending.inUse)
-                {
-                    pending.queued = false;
-                }
-            }
-            sendQueue.clear();
+            unqueueAll();
             state = AWAIT_CONNECT_ANSWER;
             watchTakeovers++;
             onConnectAnswer(type, nowNs);
             return true;
         }
         return false;
+    }
+
+    /** @return length of the CHALLENGE_REPLY for the challenge being decoded, written into the send buffer. */
+    private int challengeReply(final long challengedSessionId, final long correlationId)
+    {
+        decoder.buffer().getBytes(decoder.nonceOffset(), nonce);
+        hmac.sign(nonce, ctx.clientId, challengedSessionId, proof);
+        return encoder.wrap(sendBuffer, 0).challengeReply(challengedSessionId, correlationId, proof);
     }
 
     private void dropWatch(final Watch watch, final long nowNs)
