@@ -6,14 +6,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Helpers for gateway tests that drive a {@link KeelClient} without its own thread. */
-final class ClientTestSupport
+public final class ClientTestSupport
 {
     private ClientTestSupport()
     {
     }
 
     /** Poll the client until the future completes (20 s at most), then return its value. */
-    static <T> T await(final KeelClient client, final CompletableFuture<T> future) throws Exception
+    public static <T> T await(final KeelClient client, final CompletableFuture<T> future) throws Exception
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!future.isDone() && System.nanoTime() < deadlineNs)

@@ -6,6 +6,7 @@ import io.keel.engine.Domain;
 import io.keel.examples.ledger.Deposit;
 import io.keel.examples.ledger.Ledger;
 import io.keel.examples.ledger.OpenAccount;
+import io.keel.gateway.ClientTestSupport;
 import io.keel.gateway.KeelNode;
 import io.keel.gateway.LoopbackPorts;
 import io.keel.gateway.Member;
@@ -23,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
@@ -76,17 +76,17 @@ class NodeObservabilityTest
             assertEquals(0.0, before.get("keel_engine_commands_in_total{node=\"0\"}"));
             assertEquals(1.0, before.get("keel_node_role{node=\"0\"}"), "a single node is primary");
 
-            assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+            assertInstanceOf(CommandOutcome.Accepted.class, ClientTestSupport.await(client, client.submit(new OpenAccount().set(1, 10))));
             for (int i = 0; i < 200; i++)
             {
-                assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new Deposit().set(1, 1))));
+                assertInstanceOf(CommandOutcome.Accepted.class, ClientTestSupport.await(client, client.submit(new Deposit().set(1, 1))));
             }
             for (int i = 0; i < 3; i++)
             {
                 assertInstanceOf(CommandOutcome.Failed.class,
-                    await(client, client.submit(new Deposit().set(1, UNLUCKY))));
+                    ClientTestSupport.await(client, client.submit(new Deposit().set(1, UNLUCKY))));
             }
-            assertInstanceOf(CommandOutcome.Rejected.class, await(client, client.submit(new Deposit().set(99, 1))));
+            assertInstanceOf(CommandOutcome.Rejected.class, ClientTestSupport.await(client, client.submit(new Deposit().set(99, 1))));
 
             try (CountersFile file = CountersFile.openReadOnly(dir))
             {
@@ -231,18 +231,5 @@ class NodeObservabilityTest
             }
             Thread.yield();
         }
-    }
-
-    static <T> T await(final KeelClient client, final CompletableFuture<T> future) throws Exception
-    {
-        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!future.isDone() && System.nanoTime() < deadlineNs)
-        {
-            if (0 == client.poll())
-            {
-                Thread.yield();
-            }
-        }
-        return future.get(1, TimeUnit.MILLISECONDS);
     }
 }
