@@ -191,7 +191,7 @@ final class SlotFile
             {
                 try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE))
                 {
-                    writeFully(channel, (next & 1) * SLOT_BYTES);
+                    writeFully(channel, slot, (next & 1) * SLOT_BYTES);
                     channel.force(false);
                 }
             }
@@ -201,13 +201,9 @@ final class SlotFile
                 try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
                     StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
                 {
-                    writeFully(channel, (next & 1) * SLOT_BYTES);
-                    final ByteBuffer empty = ByteBuffer.allocate(SLOT_BYTES); // the other slot: zeros (not valid),
-                    long at = ((next + 1) & 1) * SLOT_BYTES;                  // written so no later write allocates
-                    while (empty.hasRemaining())
-                    {
-                        at += channel.write(empty, at);
-                    }
+                    writeFully(channel, slot, (next & 1) * SLOT_BYTES);
+                    // the other slot: zeros (not valid), written so that no later write allocates a block
+                    writeFully(channel, ByteBuffer.allocate(SLOT_BYTES), ((next + 1) & 1) * SLOT_BYTES);
                     channel.force(true);
                 }
                 Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE);
@@ -228,13 +224,14 @@ final class SlotFile
         payload.wrap(slotBuffer, HEADER_LENGTH, length);
     }
 
-    private void writeFully(final FileChannel channel, final long position) throws IOException
+    private static void writeFully(final FileChannel channel, final ByteBuffer bytes, final long position)
+        throws IOException
     {
-        slot.clear();
+        bytes.clear();
         long at = position;
-        while (slot.hasRemaining())
+        while (bytes.hasRemaining())
         {
-            at += channel.write(slot, at);
+            at += channel.write(bytes, at);
         }
     }
 
