@@ -773,47 +773,40 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             }
             catch (final RegistrationException ex)
             {
-                counters.badChannel.increment();
-                closeQuietly(session, ErrorCode.BAD_CHANNEL, nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS);
-                return 1;
+                return refuseChannel(session, nowNs);
             }
             if (null != session.publication)
             {
                 pendingSessions--;
             }
         }
-        if (session.watch)
-        {
-            return progressWatch(session, nowNs);
-        }
-        if (null != session.publication && session.publication.isConnected())
-        {
-            if (gateway.holdsConnects() && !gateway.isPrimary() &&
-                nowNs - session.createdNs < ctx.connectTimeoutNs() / 2)
-            {
-                return 0; // a takeover may be under way: answer once it is decided
-            }
-            decide(session, nowNs);
-            return 1;
-        }
-        if (nowNs - session.createdNs > ctx.connectTimeoutNs())
-        {
-            counters.badChannel.increment();
-            closeQuietly(session, ErrorCode.BAD_CHANNEL, nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS);
-            return 1;
-        }
-        return 0;
-    }
-
-    private int progressWatch(final Session session, final long nowNs)
-    {
         final boolean connected = null != session.publication && session.publication.isConnected();
         if (!connected && nowNs - session.createdNs > ctx.connectTimeoutNs())
         {
-            counters.badChannel.increment();
-            closeQuietly(session, ErrorCode.BAD_CHANNEL, nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS);
-            return 1;
+            return refuseChannel(session, nowNs);
         }
+        if (session.watch)
+        {
+            return progressWatch(session, connected, nowNs);
+        }
+        if (!connected || (gateway.holdsConnects() && !gateway.isPrimary() &&
+            nowNs - session.createdNs < ctx.connectTimeoutNs() / 2))
+        {
+            return 0; // not connected yet, or a takeover may be under way: answer once it is decided
+        }
+        decide(session, nowNs);
+        return 1;
+    }
+
+    private int refuseChannel(final Session session, final long nowNs)
+    {
+        counters.badChannel.increment();
+        closeQuietly(session, ErrorCode.BAD_CHANNEL, nowNs - GatewayContext.CLOSED_SESSION_LINGER_NS);
+        return 1;
+    }
+
+    private int progressWatch(final Session session, final boolean connected, final long nowNs)
+    {
         if (nowNs - session.lastIngressNs > ctx.sessionTimeoutNs())
         {
             counters.sessionsTimedOut.increment();
