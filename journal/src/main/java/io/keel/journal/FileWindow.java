@@ -15,6 +15,8 @@ final class FileWindow
     final ByteBuffer bytes;
     final UnsafeBuffer buffer;
     private FileChannel channel;
+    private TailCache cache;
+    private long positionOfOffsetZero;
     private long windowStart;
     private int windowLength;
 
@@ -26,7 +28,19 @@ final class FileWindow
 
     void reset(final FileChannel channel)
     {
+        reset(channel, null, 0);
+    }
+
+    /**
+     * @param channel              the file.
+     * @param cache                recently written bytes to copy from instead of reading the file, or null.
+     * @param positionOfOffsetZero journal position of file offset 0 (for the cache).
+     */
+    void reset(final FileChannel channel, final TailCache cache, final long positionOfOffsetZero)
+    {
         this.channel = channel;
+        this.cache = cache;
+        this.positionOfOffsetZero = positionOfOffsetZero;
         windowStart = 0;
         windowLength = 0;
     }
@@ -47,6 +61,12 @@ final class FileWindow
             return -1;
         }
         final int toRead = (int)Math.min(bytes.capacity(), fileLimit - fileOffset);
+        if (null != cache && cache.read(positionOfOffsetZero + fileOffset, buffer, 0, toRead))
+        {
+            windowStart = fileOffset;
+            windowLength = toRead;
+            return windowLength >= length ? 0 : -1;
+        }
         bytes.clear().limit(toRead);
         while (bytes.hasRemaining())
         {

@@ -49,6 +49,7 @@ public final class Journal implements AutoCloseable
     private final StreamIndex streamIndex = new StreamIndex();
     private final RecoveryReport recoveryReport;
     private final JournalAppender appender;
+    private final TailCache tailCache;
     private volatile Segment[] segments;
     private volatile long committedPosition;
     private volatile long durablePosition;
@@ -91,6 +92,8 @@ public final class Journal implements AutoCloseable
             this.lockChannel = lockChannel;
             this.lock = lock;
             this.recoveryReport = recover();
+            this.tailCache = ctx.readOnly() || 0 == ctx.tailCacheBytes() ? null :
+                new TailCache(ctx.tailCacheBytes(), committedPosition);
             this.appender = ctx.readOnly() ? null : new JournalAppender(this, ctx, currentSegment());
         }
         catch (final IOException ex)
@@ -394,6 +397,12 @@ public final class Journal implements AutoCloseable
         return segmentList.get(segmentList.size() - 1);
     }
 
+    /** @return the ring of recently written bytes that readers at the live end copy from, or null. */
+    TailCache tailCache()
+    {
+        return tailCache;
+    }
+
     void publishCommitted(final long position)
     {
         committedPosition = position;
@@ -490,6 +499,7 @@ public final class Journal implements AutoCloseable
             // the bytes after the position were never published (no reader, no acknowledgement saw them): cut them
             // without a copy, which also needs no space on a full disk
             cutAfter(position, null, new ArrayList<>());
+            forgetCachedFrom(position);
             streamIndex.truncate(position);
             committedPosition = Math.min(committedPosition, position);
             durablePosition = Math.min(durablePosition, position);
@@ -498,6 +508,14 @@ public final class Journal implements AutoCloseable
         {
             throw new JournalException("journal " + dir + ": cannot roll back to position " + position +
                 " after a failed write: " + ex, ex);
+        }
+    }
+
+    private void forgetCachedFrom(final long position)
+    {
+        if (null != tailCache)
+        {
+            tailCache.reset(position); // the bytes from there on are cut: never serve them again
         }
     }
 
@@ -515,6 +533,7 @@ public final class Journal implements AutoCloseable
 
     private void afterTruncation(final long position, final long epochBefore)
     {
+        forgetCachedFrom(position);
         streamIndex.truncate(position);
         committedPosition = position;
         durablePosition = position;

@@ -460,6 +460,11 @@ public final class JournalAppender
         try
         {
             FileChannelUtil.writeFully(channel, stagingBytes, fileOffset);
+            final TailCache tailCache = journal.tailCache();
+            if (null != tailCache)
+            {
+                tailCache.write(stagedBase, staging, 0, stagedLength); // before the bytes are published
+            }
         }
         catch (final IOException ex)
         {

@@ -21,6 +21,8 @@ public final class JournalContext
     public static final String STAGING_BUFFER_PROP = "keel.journal.staging.buffer.size";
     /** Bytes a reader reads from the file at a time. */
     public static final String READ_BUFFER_PROP = "keel.journal.read.buffer.size";
+    /** Bytes of the most recent log kept in memory for readers at the live end (0: none; else a power of two). */
+    public static final String TAIL_CACHE_PROP = "keel.journal.tail.cache.size";
     /** Durability policy: none, batch or always. */
     public static final String FSYNC_PROP = "keel.journal.fsync";
     /** Most frames in one atomic group. */
@@ -40,6 +42,7 @@ public final class JournalContext
     private int stagingBufferBytes = Integer.getInteger(STAGING_BUFFER_PROP, STAGING_BUFFER_DEFAULT);
     private int readBufferBytes = Integer.getInteger(READ_BUFFER_PROP, READ_BUFFER_DEFAULT);
     private int maxFramesPerGroup = Integer.getInteger(MAX_FRAMES_PER_GROUP_PROP, MAX_FRAMES_PER_GROUP_DEFAULT);
+    private int tailCacheBytes = Integer.getInteger(TAIL_CACHE_PROP, 0);
     private DurabilityPolicy durability = DurabilityPolicy.parse(System.getProperty(FSYNC_PROP, "batch"));
     private boolean readOnly;
     private boolean concluded;
@@ -82,6 +85,11 @@ public final class JournalContext
         {
             throw new IllegalArgumentException(READ_BUFFER_PROP + " (readBufferBytes) = " + readBufferBytes +
                 " must hold at least one maximum frame (" + alignedMaxFrame + ")");
+        }
+        if (tailCacheBytes < 0 || (tailCacheBytes > 0 && !BitUtil.isPowerOfTwo(tailCacheBytes)))
+        {
+            throw new IllegalArgumentException(TAIL_CACHE_PROP + " (tailCacheBytes) = " + tailCacheBytes +
+                " must be 0 (none) or a power of two");
         }
         if (maxFramesPerGroup < 1)
         {
@@ -174,6 +182,25 @@ public final class JournalContext
     public JournalContext readBufferBytes(final int readBufferBytes)
     {
         this.readBufferBytes = readBufferBytes;
+        return this;
+    }
+
+    /** @return bytes of the most recent log kept in memory for readers at the live end; 0: none. */
+    public int tailCacheBytes()
+    {
+        return tailCacheBytes;
+    }
+
+    /**
+     * Keep the most recently written bytes in memory, so that readers at the live end (replication to a standby,
+     * a standby applying what it appended) copy them instead of reading the file back. Costs one copy per write.
+     *
+     * @param tailCacheBytes 0 (none, the default) or a power of two.
+     * @return this.
+     */
+    public JournalContext tailCacheBytes(final int tailCacheBytes)
+    {
+        this.tailCacheBytes = tailCacheBytes;
         return this;
     }
 

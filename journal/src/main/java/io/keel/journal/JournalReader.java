@@ -130,7 +130,7 @@ public final class JournalReader implements AutoCloseable
         }
         // the segment list changes on a roll, a truncation or a rollback: bytes buffered from before a truncation
         // may have been replaced since, so never serve them again
-        window.reset(channel);
+        window.reset(channel, journal.tailCache(), segment.positionAt(0));
     }
 
     /** Close the open segment file. */

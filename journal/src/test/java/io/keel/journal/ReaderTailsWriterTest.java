@@ -1,8 +1,9 @@
 package io.keel.journal;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -15,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * A reader on another thread tails the live end while the writer appends groups, flushes and rolls segments: it
- * sees every frame exactly once, in order, intact, and never part of a group.
+ * sees every frame exactly once, in order, intact, and never part of a group. With a tail cache too (reads from
+ * memory): a 4 KiB one is overwritten every few groups, so the reader often copies bytes the writer is replacing and
+ * must notice it and read the file instead.
  */
 class ReaderTailsWriterTest
 {
@@ -26,11 +29,12 @@ class ReaderTailsWriterTest
     @TempDir
     Path dir;
 
-    @Test
-    void tailingReaderSeesEveryFrameOnceInOrderAndOnlyWholeGroupsAcrossRolls() throws Exception
+    @ParameterizedTest(name = "tail cache {0} bytes")
+    @ValueSource(ints = { 0, 4096, 1 << 20 })
+    void tailingReaderSeesEveryFrameOnceInOrderAndOnlyWholeGroupsAcrossRolls(final int tailCacheBytes) throws Exception
     {
         final JournalContext ctx = JournalTestSupport.context(dir, 16384, 700, DurabilityPolicy.NONE)
-            .stagingBufferBytes(3000);
+            .stagingBufferBytes(3000).tailCacheBytes(tailCacheBytes);
         try (Journal journal = Journal.open(ctx))
         {
             final AtomicReference<Throwable> writerError = new AtomicReference<>();
