@@ -157,6 +157,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         if (engineInvoked)
         {
             work += engine.invoke(); // decide what was just received, so its answers go out in this same cycle
+            if (null != companion)
+            {
+                work += companion.invoke(); // replicate what the engine just journaled, in this same cycle
+            }
         }
         work += answers.read(this, GatewayContext.ANSWER_LIMIT);
         if (gateway.isPrimary() != wasPrimary)

@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
  * {@link CounterTypes#REPLICATION}) so {@code keel stat}, the Prometheus endpoint and the Grafana dashboard show them,
  * also after a crash. Runs in the same duty cycle as the replication agent (after it): a few plain reads and, only for
  * values that changed, an ordered store; no allocation. Reports no work, so it never keeps the duty cycle from idling.
+ * Copies at most once every {@link #EXPORT_INTERVAL_NS} (a busy gateway thread cycles every few microseconds, and
+ * runs this twice per cycle).
  * <p>
  * Role and epoch are the live ones the agent publishes. Positions: {@code replication position} is this member's
  * committed journal position (what it holds, as primary or standby), {@code standby acked position} and the lag are
@@ -27,6 +29,8 @@ final class ReplicationCountersExport implements Agent
 
     private static final int COUNT = 22;
     private static final long NS_PER_MS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** Counters are at most this stale (plus a stall of the thread). */
+    static final long EXPORT_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(100);
 
     private final ReplicationNode node;
     private final ReplicationCounters counters;
@@ -34,6 +38,7 @@ final class ReplicationCountersExport implements Agent
     private final AtomicCounter[] out = new AtomicCounter[COUNT];
     private final long[] last = new long[COUNT];
     private final long[] now = new long[COUNT];
+    private long nextExportNs = System.nanoTime();
 
     ReplicationCountersExport(final ReplicationNode node, final Journal journal, final CountersManager manager)
     {
@@ -94,6 +99,14 @@ final class ReplicationCountersExport implements Agent
         }
     }
 
+    /** The last values, whatever the interval: the counters file outlives the node. */
+    @Override
+    public void onClose()
+    {
+        nextExportNs = System.nanoTime();
+        doWork();
+    }
+
     @Override
     public String roleName()
     {
@@ -103,6 +116,12 @@ final class ReplicationCountersExport implements Agent
     @Override
     public int doWork()
     {
+        final long nowNs = System.nanoTime();
+        if (nowNs - nextExportNs < 0)
+        {
+            return 0;
+        }
+        nextExportNs = nowNs + EXPORT_INTERVAL_NS;
         final boolean primary = node.isPrimary();
         int i = 0;
         now[i++] = roleValue(node.role());
