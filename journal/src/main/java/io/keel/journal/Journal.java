@@ -35,8 +35,12 @@ public final class Journal implements AutoCloseable
     static final String TORN_DIR = "torn";
     static final String TRUNCATED_DIR = "truncated";
     static final String TRUNCATE_INTENT_FILE = "truncate.intent";
+    static final String RESET_INTENT_FILE = "reset.intent";
     static final String TEMP_SUFFIX = ".tmp";
     private static final long INTENT_MAGIC = 0x544E49434E555254L; // "TRUNCINT"
+    private static final long RESET_INTENT_MAGIC = 0x544E495445534552L; // "RESETINT"
+    private static final int INTENT_LENGTH = 28;
+    private static final int OLD_INTENT_LENGTH = 20; // a truncate intent written before the reset intent existed
 
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
@@ -312,12 +316,14 @@ public final class Journal implements AutoCloseable
     }
 
     /**
-     * Discard the whole log and start again, empty, at {@code position} in {@code epoch}: a standby that installs a
-     * snapshot taken at that position (it was empty, or behind the primary's oldest segment) continues from there.
-     * Old segments are deleted before the new one is created, so a crash midway leaves an empty journal (which
-     * catches up again), never a hole. The index is cleared and partial. Appender thread only.
+     * Set the whole log aside and start again, empty, at {@code position} in {@code epoch}: a standby that installs a
+     * snapshot taken at that position (it was empty, or behind the primary's oldest segment), or whose log diverges
+     * from the primary's before anything it can rebuild from, continues from there. Crash-safe: an intent file is
+     * written first and the reset is completed on the next open if a crash interrupts it. The old segment files are
+     * moved under {@code truncated/}, not deleted (a divergent tail may hold commands an operator wants to see). The
+     * index is cleared and partial. Appender thread only.
      *
-     * @param position where the log now starts (a snapshot's log position).
+     * @param position where the log now starts (a snapshot's log position, or 0).
      * @param epoch    epoch recorded in the new segment's header.
      */
     public void resetTo(final long position, final long epoch)
@@ -330,23 +336,45 @@ public final class Journal implements AutoCloseable
         try
         {
             appender.flush();
-            for (int i = segmentList.size() - 1; i >= 0; i--)
-            {
-                Files.delete(segmentList.get(i).file);
-                segmentList.remove(i);
-            }
-            fsyncDirectory(dir);
+            final long end = appender.position();
+            writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch);
+            setAsideForReset(position);
             createSegment(position, epoch, System.currentTimeMillis());
+            Files.deleteIfExists(dir.resolve(RESET_INTENT_FILE));
+            fsyncDirectory(dir);
             streamIndex.clear(position > 0);
             lastEpoch = epoch;
             afterTruncation(position, epoch);
-            LOG.warn("journal {} reset to start empty at position {} in epoch {} (snapshot installed)", dir,
-                position, epoch);
+            LOG.warn("journal {} reset to start empty at position {} in epoch {}; the old log (to {}) is kept in {}",
+                dir, position, epoch, end, dir.resolve(TRUNCATED_DIR));
         }
         catch (final IOException ex)
         {
             throw new JournalException("journal " + dir + ": reset to position " + position + " failed: " + ex, ex);
         }
+    }
+
+    /**
+     * Moves every segment file under truncated/, newest first. An empty segment at the reset position is the one a
+     * reset interrupted after creating it (nothing can have been appended before the intent was deleted): deleted.
+     */
+    private void setAsideForReset(final long position) throws IOException
+    {
+        for (int i = segmentList.size() - 1; i >= 0; i--)
+        {
+            final Segment segment = segmentList.get(i);
+            if (segment.basePosition == position && Files.size(segment.file) <= SegmentHeader.LENGTH)
+            {
+                Files.delete(segment.file);
+            }
+            else
+            {
+                moveAside(segment.file, dir.resolve(TRUNCATED_DIR));
+            }
+            segmentList.remove(i);
+        }
+        fsyncDirectory(dir);
+        // segments (what readers on other threads see) changes once, when the new segment is created: never empty
     }
 
     /**
@@ -628,11 +656,13 @@ public final class Journal implements AutoCloseable
     {
         return LOCK_FILE.equals(name) || TORN_DIR.equals(name) || TRUNCATED_DIR.equals(name) ||
             TRUNCATE_INTENT_FILE.equals(name) || (TRUNCATE_INTENT_FILE + TEMP_SUFFIX).equals(name) ||
+            RESET_INTENT_FILE.equals(name) || (RESET_INTENT_FILE + TEMP_SUFFIX).equals(name) ||
             name.startsWith(".");
     }
 
     private RecoveryReport recover() throws IOException
     {
+        completeInterruptedReset();
         final List<Segment> found = listSegments();
         if (found.isEmpty())
         {
@@ -1034,28 +1064,67 @@ public final class Journal implements AutoCloseable
 
     private void writeTruncateIntent(final long position) throws IOException
     {
-        final ByteBuffer bytes = ByteBuffer.allocateDirect(20);
+        writeIntent(TRUNCATE_INTENT_FILE, INTENT_MAGIC, position, 0);
+    }
+
+    private long readTruncateIntent() throws IOException
+    {
+        final long[] intent = readIntent(TRUNCATE_INTENT_FILE, INTENT_MAGIC);
+        return null == intent ? -1 : intent[0];
+    }
+
+    /** A reset that a crash interrupted: finish it before anything reads the segments. */
+    private void completeInterruptedReset() throws IOException
+    {
+        final long[] intent = readIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC);
+        if (null == intent)
+        {
+            return;
+        }
+        if (ctx.readOnly())
+        {
+            throw new JournalException("journal " + dir + " has an interrupted reset to position " + intent[0] +
+                " (" + dir.resolve(RESET_INTENT_FILE) + "); open it for writing once to complete it");
+        }
+        segmentList.clear();
+        segmentList.addAll(listSegments());
+        setAsideForReset(intent[0]);
+        createSegment(intent[0], intent[1], System.currentTimeMillis());
+        segmentList.clear();
+        Files.deleteIfExists(dir.resolve(RESET_INTENT_FILE));
+        fsyncDirectory(dir);
+        LOG.warn("journal {}: completed an interrupted reset to position {} in epoch {}; the old log is kept in {}",
+            dir, intent[0], intent[1], dir.resolve(TRUNCATED_DIR));
+    }
+
+    /** Intent file: magic, two values, CRC32C of the 24 bytes before it; written to a temp file, then renamed. */
+    private void writeIntent(final String name, final long magic, final long first, final long second)
+        throws IOException
+    {
+        final ByteBuffer bytes = ByteBuffer.allocateDirect(INTENT_LENGTH);
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
-        buffer.putLong(0, INTENT_MAGIC, FrameDescriptor.BYTE_ORDER);
-        buffer.putLong(8, position, FrameDescriptor.BYTE_ORDER);
-        buffer.putInt(16, checksums.crc32c(bytes, 0, 16), FrameDescriptor.BYTE_ORDER);
-        final Path temp = dir.resolve(TRUNCATE_INTENT_FILE + TEMP_SUFFIX);
+        buffer.putLong(0, magic, FrameDescriptor.BYTE_ORDER);
+        buffer.putLong(8, first, FrameDescriptor.BYTE_ORDER);
+        buffer.putLong(16, second, FrameDescriptor.BYTE_ORDER);
+        buffer.putInt(24, checksums.crc32c(bytes, 0, 24), FrameDescriptor.BYTE_ORDER);
+        final Path temp = dir.resolve(name + TEMP_SUFFIX);
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
         {
             writeFully(channel, bytes, 0);
             channel.force(true);
         }
-        moveAtomically(temp, dir.resolve(TRUNCATE_INTENT_FILE));
+        moveAtomically(temp, dir.resolve(name));
         fsyncDirectory(dir);
     }
 
-    private long readTruncateIntent() throws IOException
+    /** @return the two values of a valid intent file, or null when there is none. */
+    private long[] readIntent(final String name, final long magic) throws IOException
     {
-        final Path file = dir.resolve(TRUNCATE_INTENT_FILE);
+        final Path file = dir.resolve(name);
         if (!ctx.readOnly())
         {
-            Files.deleteIfExists(dir.resolve(TRUNCATE_INTENT_FILE + TEMP_SUFFIX));
+            Files.deleteIfExists(dir.resolve(name + TEMP_SUFFIX)); // never renamed: the operation never began
         }
         final byte[] content;
         try
@@ -1064,22 +1133,24 @@ public final class Journal implements AutoCloseable
         }
         catch (final NoSuchFileException ex)
         {
-            return -1;
+            return null;
         }
-        final ByteBuffer bytes = ByteBuffer.allocateDirect(20);
-        if (content.length != 20)
+        if (content.length != INTENT_LENGTH && !(INTENT_MAGIC == magic && content.length == OLD_INTENT_LENGTH))
         {
-            throw new JournalCorruptedException(file, 0, "truncate intent of " + content.length +
-                " bytes, expected 20");
+            throw new JournalCorruptedException(file, 0, name + " of " + content.length + " bytes, expected " +
+                INTENT_LENGTH);
         }
+        final ByteBuffer bytes = ByteBuffer.allocateDirect(content.length);
         bytes.put(content).flip();
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
-        if (buffer.getLong(0, FrameDescriptor.BYTE_ORDER) != INTENT_MAGIC ||
-            buffer.getInt(16, FrameDescriptor.BYTE_ORDER) != checksums.crc32c(bytes, 0, 16))
+        final int crcOffset = content.length - 4;
+        if (buffer.getLong(0, FrameDescriptor.BYTE_ORDER) != magic ||
+            buffer.getInt(crcOffset, FrameDescriptor.BYTE_ORDER) != checksums.crc32c(bytes, 0, crcOffset))
         {
-            throw new JournalCorruptedException(file, 0, "truncate intent fails its checksum");
+            throw new JournalCorruptedException(file, 0, name + " fails its checksum");
         }
-        return buffer.getLong(8, FrameDescriptor.BYTE_ORDER);
+        return new long[]{ buffer.getLong(8, FrameDescriptor.BYTE_ORDER),
+            content.length == INTENT_LENGTH ? buffer.getLong(16, FrameDescriptor.BYTE_ORDER) : 0 };
     }
 
     static void writeFully(final FileChannel channel, final ByteBuffer bytes, final long fileOffset) throws IOException

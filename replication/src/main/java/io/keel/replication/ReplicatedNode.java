@@ -68,6 +68,7 @@ public final class ReplicatedNode implements AutoCloseable
         private Path credentialsFile;
         private Consumer<String> roleListener;
         private Consumer<MediaDriver.Context> driverCustomizer;
+        private Runnable beforeServing;
         private final ReplicationContext replication = new ReplicationContext();
         private final EngineContext engine = new EngineContext();
         private final GatewayContext gateway = new GatewayContext();
@@ -232,6 +233,19 @@ public final class ReplicatedNode implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param beforeServing run on the launching thread once the engine has recovered and the driver is up, just
+         *                      before the gateway thread starts (it runs replication too): nothing is served yet and no
+         *                      peer is counting on this node's heartbeats. {@code keel node} collects the garbage of
+         *                      start-up here, so that its pause never lands in a later failover.
+         * @return this.
+         */
+        public Context beforeServing(final Runnable beforeServing)
+        {
+            this.beforeServing = beforeServing;
+            return this;
+        }
+
         /** @return replication settings (heartbeat, failure timeout, degrade...). */
         public ReplicationContext replicationContext()
         {
@@ -348,6 +362,10 @@ public final class ReplicatedNode implements AutoCloseable
                 .driverInvoker(mediaDriver.sharedAgentInvoker())
                 .companion(invoker)
                 .epochSupplier(startedReplication::epoch);
+            if (null != ctx.beforeServing)
+            {
+                ctx.beforeServing.run();
+            }
             final Gateway launched;
             try
             {

@@ -479,14 +479,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
             // over empty instead: the next handshake streams from 0 or sends the snapshot.
             final long end = appender.position();
             LOG.warn("member {}: log diverges from member {} after {}, which this node cannot rebuild from (journal " +
-                "starts at {}): discarding its log ({} bytes) to catch up from the primary", selfId, leaderId,
-                position, journal.startPosition(), end - journal.startPosition());
-            if (position >= journal.startPosition())
-            {
-                // the divergent tail goes under truncated/ first, as with a rebuildable truncation; the rest is
-                // the common prefix, which the primary holds
-                journal.truncate(LogMatching.lastGroupEndAtOrBefore(journal, position));
-            }
+                "starts at {}): setting its log ({} bytes) aside under truncated/ to catch up from the primary",
+                selfId, leaderId, position, journal.startPosition(), end - journal.startPosition());
+            // one crash-safe step that keeps every old segment (the divergent tail with it) under truncated/; a
+            // truncation first would leave, after a crash between the two, a log the engine cannot rebuild from
             journal.resetTo(0, 0);
             counters.truncations.incrementAndGet();
             counters.truncatedBytes.addAndGet(end);
