@@ -155,6 +155,7 @@ public final class NodeCommand implements Callable<Integer>
                 .driverThreading(driverThreading)
                 .engineThreading(engineThreading)
                 .journalRetention("snapshots".equals(journalRetention))
+                .beforeServing(NodeCommand::collectStartupGarbage)
                 .credentialsFile(credentials)
                 .aeronDir(aeronDir)
                 .primaryMemberId(primary)
@@ -184,7 +185,6 @@ public final class NodeCommand implements Callable<Integer>
             System.out.flush();
         }, "keel-node-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        collectStartupGarbage();
         System.out.println("keel node " + id + " ready: clients udp://" + self.clientEndpoint() +
             " (journal " + dir.resolve("journal") + ", aeron dir " + node.aeronDirectoryName() +
             (node.embeddedDriver() ? " embedded" : " external") + ", auth " + (node.authenticating() ? "on" : "off") +
@@ -208,6 +208,7 @@ public final class NodeCommand implements Callable<Integer>
                 .idle(idle)
                 .engineIdle(engineIdle)
                 .engineThreading(engineThreading)
+                .beforeServing(NodeCommand::collectStartupGarbage)
                 .credentialsFile(credentials)
                 .metricsPort(metricsPort)
                 .metricsHost(metricsHost)
@@ -249,7 +250,6 @@ public final class NodeCommand implements Callable<Integer>
             System.out.flush();
         }, "keel-node-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        collectStartupGarbage();
         System.out.println("keel node " + id + " ready: clients udp://" + self.clientEndpoint() +
             " replication udp://" + self.host() + ":" + self.replicationPort() + " (journal " + dir.resolve("journal") +
             ", aeron dir " + node.aeronDirectoryName() + " embedded, auth " + (node.authenticating() ? "on" : "off") +
@@ -263,7 +263,8 @@ public final class NodeCommand implements Callable<Integer>
      * One collection now, while the node has just started, so the garbage of start-up (Aeron, Chronicle, class
      * loading, recovery) does not wait for the first young collection: in steady state the node allocates next to
      * nothing, so that collection would come at a random later moment, and the failover bench caught it (a 22–34 ms
-     * SerialGC pause) inside a promotion. Disabled by {@code -XX:+DisableExplicitGC}.
+     * SerialGC pause) inside a promotion. It runs before the gateway thread starts (nothing served yet, no peer
+     * counting on this node's heartbeats). Disabled by {@code -XX:+DisableExplicitGC}.
      */
     private static void collectStartupGarbage()
     {

@@ -77,6 +77,7 @@ public final class KeelNode implements AutoCloseable
         private boolean countersFile = !"false".equals(System.getProperty(COUNTERS_FILE_PROP));
         private String metricsHost = "127.0.0.1";
         private int metricsPort;
+        private Runnable beforeServing;
 
         /**
          * @param countersFile keep counters ({@code DIR/keel-counters.dat}), the distinct error log
@@ -97,6 +98,18 @@ public final class KeelNode implements AutoCloseable
         public Context metricsPort(final int metricsPort)
         {
             this.metricsPort = metricsPort;
+            return this;
+        }
+
+        /**
+         * @param beforeServing run on the launching thread once the engine has recovered and the driver is up, just
+         *                      before the gateway starts listening: nothing is served yet. {@code keel node} collects
+         *                      the garbage of start-up here.
+         * @return this.
+         */
+        public Context beforeServing(final Runnable beforeServing)
+        {
+            this.beforeServing = beforeServing;
             return this;
         }
 
@@ -447,6 +460,10 @@ public final class KeelNode implements AutoCloseable
             ctx.gateway.members(ctx.members).memberId(ctx.memberId).credentials(ctx.credentials)
                 .idleStrategyName(idle)
                 .driverInvoker(invoker ? mediaDriver.sharedAgentInvoker() : null);
+            if (null != ctx.beforeServing)
+            {
+                ctx.beforeServing.run();
+            }
             final Gateway launched;
             try
             {
