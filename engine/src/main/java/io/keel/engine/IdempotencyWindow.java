@@ -11,8 +11,11 @@ import java.nio.ByteOrder;
  * command return its original answer instead of running again. Oldest entries are evicted first.
  * <p>
  * Entries live in insertion-ordered columns (a ring); an open-addressing table with linear probing maps a key to
- * its entry. Eviction removes the key with backward-shift deletion, so lookups never see tombstones. Allocation
- * free; business-logic thread only.
+ * its entry. Eviction removes the key with backward-shift deletion, so lookups never see tombstones. Each table slot
+ * also holds 32 bits of its key's hash: a probe reads an entry's record only when those match (a real hit, almost
+ * always), and deletion finds each key's home slot without reading its record. With the default 2^18 entries the
+ * records (12 MiB) do not fit in cache, so that saves one or two cache misses per command. Allocation free;
+ * business-logic thread only.
  */
 final class IdempotencyWindow
 {
@@ -29,7 +32,7 @@ final class IdempotencyWindow
 
     private final int capacity;
     private final int mask;
-    private final int[] table; // entry index + 1; 0 = empty
+    private final long[] table; // hash32 << 32 | (entry index + 1); 0 = empty
 
     // one record of STRIDE longs per entry, so remembering a command writes one or two cache lines:
     // clientId, commandId, position, expectedVersion, actualVersion, rejection code << 32 | eventCount << 8 | status
@@ -48,7 +51,7 @@ final class IdempotencyWindow
         this.capacity = capacity;
         final int tableSize = BitUtil.findNextPositivePowerOfTwo(capacity * 2);
         this.mask = tableSize - 1;
-        table = new int[tableSize];
+        table = new long[tableSize];
         records = new long[capacity * STRIDE];
         errors = new String[capacity];
     }
@@ -68,19 +71,23 @@ final class IdempotencyWindow
      */
     int find(final long clientId, final long commandId)
     {
-        int slot = home(clientId, commandId);
+        final int hash = hash(clientId, commandId);
+        int slot = hash & mask;
         while (true)
         {
-            final int ref = table[slot];
+            final long ref = table[slot];
             if (0 == ref)
             {
                 return NOT_FOUND;
             }
-            final int entry = ref - 1;
-            final int r = entry * STRIDE;
-            if (records[r] == clientId && records[r + 1] == commandId)
+            if ((int)(ref >>> 32) == hash)
             {
-                return entry;
+                final int entry = (int)ref - 1;
+                final int r = entry * STRIDE;
+                if (records[r] == clientId && records[r + 1] == commandId)
+                {
+                    return entry;
+                }
             }
             slot = (slot + 1) & mask;
         }
@@ -124,12 +131,13 @@ final class IdempotencyWindow
         }
         size++;
 
-        int slot = home(clientId, commandId);
+        final int hash = hash(clientId, commandId);
+        int slot = hash & mask;
         while (table[slot] != 0)
         {
             slot = (slot + 1) & mask;
         }
-        table[slot] = entry + 1;
+        table[slot] = ref(hash, entry);
     }
 
     byte status(final int entry)
@@ -275,8 +283,10 @@ final class IdempotencyWindow
     {
         final int entry = (int)(head % capacity);
         final int r = entry * STRIDE;
-        int slot = home(records[r], records[r + 1]);
-        while (table[slot] != entry + 1)
+        final int hash = hash(records[r], records[r + 1]);
+        final long ref = ref(hash, entry);
+        int slot = hash & mask;
+        while (table[slot] != ref)
         {
             assert table[slot] != 0 : "evicted entry missing from the table";
             slot = (slot + 1) & mask;
@@ -295,13 +305,12 @@ final class IdempotencyWindow
         while (true)
         {
             slot = (slot + 1) & mask;
-            final int ref = table[slot];
+            final long ref = table[slot];
             if (0 == ref)
             {
                 return;
             }
-            final int r = (ref - 1) * STRIDE;
-            final int home = home(records[r], records[r + 1]);
+            final int home = (int)(ref >>> 32) & mask;
             // move the entry into the gap unless its home lies cyclically in (gap, slot]
             final boolean homeBetween = gap <= slot ? (home > gap && home <= slot) : (home > gap || home <= slot);
             if (!homeBetween)
@@ -313,12 +322,17 @@ final class IdempotencyWindow
         }
     }
 
-    private int home(final long clientId, final long commandId)
+    private static int hash(final long clientId, final long commandId)
     {
         long h = clientId * 0x9E3779B97F4A7C15L + commandId;
         h ^= h >>> 33;
         h *= 0xFF51AFD7ED558CCDL;
         h ^= h >>> 33;
-        return (int)h & mask;
+        return (int)h;
+    }
+
+    private static long ref(final int hash, final int entry)
+    {
+        return ((long)hash << 32) | (entry + 1);
     }
 }
