@@ -336,6 +336,17 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
 
     private Session onConnect(final int imageSessionId, final long nowNs)
     {
+        return onConnect(imageSessionId, false, nowNs);
+    }
+
+    /**
+     * @param deferPublication a watch on a member that is not the primary: the response channel is checked now, but
+     *                         its publication is added only when this member becomes the primary (see
+     *                         {@link #progressDeferredWatch}), so a standby's driver does not poll one more socket per
+     *                         watching client on every duty cycle.
+     */
+    private Session onConnect(final int imageSessionId, final boolean deferPublication, final long nowNs)
+    {
         if (decoder.sessionId() != 0 || decoder.responseStreamId() <= 0)
         {
             counters.malformed.increment();
@@ -355,7 +366,8 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         final long registrationId;
         try
         {
-            registrationId = aeron.asyncAddExclusivePublication(channel, decoder.responseStreamId());
+            registrationId = deferPublication ? Aeron.NULL_VALUE :
+                aeron.asyncAddExclusivePublication(channel, decoder.responseStreamId());
         }
         catch (final RuntimeException ex)
         {
@@ -376,8 +388,16 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             endWatchesOf(session.clientId, nowNs);
         }
         sessions.put(sessionId, session);
-        pendingSessions++;
-        nextHousekeepingNs = nowNs;
+        if (deferPublication)
+        {
+            session.egressChannel = channel;
+            session.egressStreamId = decoder.responseStreamId();
+        }
+        else
+        {
+            pendingSessions++;
+            nextHousekeepingNs = nowNs;
+        }
         return session;
     }
 
@@ -420,7 +440,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
                 return; // a renewal, or one that crossed the answer: the session it opened is the client's
             }
         }
-        final Session session = onConnect(imageSessionId, nowNs);
+        final Session session = onConnect(imageSessionId, !gateway.isPrimary(), nowNs);
         if (null != session)
         {
             session.watch = true;
@@ -753,11 +773,14 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
                 default:
                     if (nowNs - session.closedNs > GatewayContext.CLOSED_SESSION_LINGER_NS)
                     {
-                        if (null == session.publication)
+                        if (Aeron.NULL_VALUE != session.publicationRegistrationId)
                         {
-                            pendingSessions--;
+                            if (null == session.publication)
+                            {
+                                pendingSessions--;
+                            }
+                            aeron.asyncRemovePublication(session.publicationRegistrationId);
                         }
-                        aeron.asyncRemovePublication(session.publicationRegistrationId);
                         iterator.remove();
                         work++;
                     }
@@ -769,6 +792,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
 
     private int progressConnect(final Session session, final long nowNs)
     {
+        if (Aeron.NULL_VALUE == session.publicationRegistrationId)
+        {
+            return progressDeferredWatch(session, nowNs);
+        }
         if (null == session.publication)
         {
             try
@@ -811,10 +838,8 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
 
     private int progressWatch(final Session session, final boolean connected, final long nowNs)
     {
-        if (nowNs - session.lastIngressNs > ctx.sessionTimeoutNs())
+        if (watchExpired(session, nowNs))
         {
-            counters.sessionsTimedOut.increment();
-            closeQuietly(session, ErrorCode.TIMED_OUT, nowNs);
             return 1;
         }
         if (connected && gateway.isPrimary())
@@ -825,6 +850,46 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             return 1;
         }
         return 0;
+    }
+
+    /**
+     * A watch held without a response publication: kept while the client renews it; once this member is the
+     * primary, its publication is added (the connect timeout runs from then) and the watch goes on as any other.
+     */
+    private int progressDeferredWatch(final Session session, final long nowNs)
+    {
+        if (watchExpired(session, nowNs))
+        {
+            return 1;
+        }
+        if (!gateway.isPrimary())
+        {
+            return 0;
+        }
+        try
+        {
+            session.publicationRegistrationId =
+                aeron.asyncAddExclusivePublication(session.egressChannel, session.egressStreamId);
+        }
+        catch (final RuntimeException ex)
+        {
+            return refuseChannel(session, nowNs);
+        }
+        session.createdNs = nowNs;
+        pendingSessions++;
+        return 1;
+    }
+
+    /** @return true when the client stopped renewing the watch: closed. */
+    private boolean watchExpired(final Session session, final long nowNs)
+    {
+        if (nowNs - session.lastIngressNs > ctx.sessionTimeoutNs())
+        {
+            counters.sessionsTimedOut.increment();
+            closeQuietly(session, ErrorCode.TIMED_OUT, nowNs);
+            return true;
+        }
+        return false;
     }
 
     private void endWatch(final Session session)

@@ -22,8 +22,10 @@ final class Session
     final long clientId;
     final long correlationId;
     final int imageSessionId;
-    final long publicationRegistrationId;
-    final long createdNs;
+    /** {@link io.aeron.Aeron#NULL_VALUE} while a watch holds no response publication (until this member leads). */
+    long publicationRegistrationId;
+    /** When the session opened, or when a watch's response publication was asked for: its connect timeout runs from here. */
+    long createdNs;
     final SessionAnswers answers;
     int state = CONNECTING;
     ExclusivePublication publication;
@@ -35,6 +37,9 @@ final class Session
     boolean watch;
     /** Opened by WATCH (stays set once answered): later renewals of that watch are recognised, not new watches. */
     boolean watched;
+    /** Where a watch's answers go, checked when the WATCH came: its publication is added only if this member leads. */
+    String egressChannel;
+    int egressStreamId;
     long lastIngressNs;
     long closedNs;
     ErrorCode closeReason;

@@ -1,5 +1,7 @@
 package io.keel.gateway;
 
+import io.aeron.Aeron;
+import io.aeron.AeronCounters;
 import io.keel.engine.CommandOutcome;
 import io.keel.examples.ledger.Ledger;
 import io.keel.examples.ledger.OpenAccount;
@@ -50,6 +52,7 @@ class StandbyWatchTest
         client = connect(members, null);
         assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
         pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+        assertEquals(0, publications(b), "a standby holds a watch without a publication to the client");
 
         final long flipNs = System.nanoTime();
         a.gateway().primaryMemberId(1); // the old primary steps down...
@@ -62,6 +65,7 @@ class StandbyWatchTest
         assertEquals(1, b.gateway().counters().watchesAnswered.get());
         assertTrue(followedMs < 10_000, "followed after " + followedMs + " ms");
         assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(2, 10))));
+        assertEquals(1, publications(b), "the new primary answers the client on the publication it added then");
         assertEquals(1, a.engine().counters().commands());
         assertEquals(1, b.engine().counters().commands()); // the second command went to the new primary
 
@@ -192,6 +196,26 @@ class StandbyWatchTest
             ctx.secret(secret);
         }
         return KeelClient.connect(ctx);
+    }
+
+    /** @return sending channel endpoints (a socket each) the node's driver holds. */
+    private static int publications(final KeelNode node)
+    {
+        try (Aeron aeron = Aeron.connect(new Aeron.Context().aeronDirectoryName(node.aeronDirectoryName())))
+        {
+            // the driver handles its clients' commands in order: once it answered this one, it has handled every
+            // publication the node asked for before
+            aeron.addSubscription("aeron:ipc", 999).close();
+            final int[] count = {0};
+            aeron.countersReader().forEach((counterId, typeId, keyBuffer, label) ->
+            {
+                if (AeronCounters.DRIVER_SEND_CHANNEL_STATUS_TYPE_ID == typeId)
+                {
+                    count[0]++;
+                }
+            });
+            return count[0];
+        }
     }
 
     private void pollUntil(final BooleanSupplier condition, final String what)
