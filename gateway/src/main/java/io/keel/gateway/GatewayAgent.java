@@ -75,6 +75,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     private long nextHousekeepingNs;
     private int watches;
     private boolean wasPrimary;
+    private boolean wasLeading;
     private boolean ingressClosed;
     private boolean drained;
 
@@ -163,9 +164,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             }
         }
         work += answers.read(this, GatewayContext.ANSWER_LIMIT);
-        if (gateway.isPrimary() != wasPrimary)
+        if (gateway.isPrimary() != wasPrimary || leading() != wasLeading)
         {
-            wasPrimary = !wasPrimary;
+            wasPrimary = gateway.isPrimary();
+            wasLeading = leading();
             nextHousekeepingNs = nowNs; // a new primary answers the clients watching it at once
         }
         if (nowNs >= nextHousekeepingNs)
@@ -340,13 +342,14 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     }
 
     /**
-     * @param deferPublication a watch on a member that is not the primary: the response channel is checked now, but
-     *                         its publication is added only when this member becomes the primary (see
-     *                         {@link #progressDeferredWatch}), so a standby's driver does not poll one more socket per
-     *                         watching client on every duty cycle.
+     * @param watch a WATCH: its response channel is checked now and kept, but while this member neither leads nor
+     *              may be about to (see {@link #leading()}) no publication is added for it (see
+     *              {@link #progressDeferredWatch}), so a standby's driver does not poll one more socket per watching
+     *              client on every duty cycle.
      */
-    private Session onConnect(final int imageSessionId, final boolean deferPublication, final long nowNs)
+    private Session onConnect(final int imageSessionId, final boolean watch, final long nowNs)
     {
+        final boolean deferPublication = watch && !leading();
         if (decoder.sessionId() != 0 || decoder.responseStreamId() <= 0)
         {
             counters.malformed.increment();
@@ -388,12 +391,12 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             endWatchesOf(session.clientId, nowNs);
         }
         sessions.put(sessionId, session);
-        if (deferPublication)
+        if (watch)
         {
             session.egressChannel = channel;
             session.egressStreamId = decoder.responseStreamId();
         }
-        else
+        if (!deferPublication)
         {
             pendingSessions++;
             nextHousekeepingNs = nowNs;
@@ -440,7 +443,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
                 return; // a renewal, or one that crossed the answer: the session it opened is the client's
             }
         }
-        final Session session = onConnect(imageSessionId, !gateway.isPrimary(), nowNs);
+        final Session session = onConnect(imageSessionId, true, nowNs);
         if (null != session)
         {
             session.watch = true;
@@ -842,6 +845,18 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             return 1;
         }
+        if (!leading())
+        {
+            // the primary spoke again: back to holding the watch without a publication
+            if (null == session.publication)
+            {
+                pendingSessions--;
+            }
+            aeron.asyncRemovePublication(session.publicationRegistrationId);
+            session.publicationRegistrationId = Aeron.NULL_VALUE;
+            session.publication = null;
+            return 1;
+        }
         if (connected && gateway.isPrimary())
         {
             endWatch(session);
@@ -853,8 +868,9 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     }
 
     /**
-     * A watch held without a response publication: kept while the client renews it; once this member is the
-     * primary, its publication is added (the connect timeout runs from then) and the watch goes on as any other.
+     * A watch held without a response publication: kept while the client renews it; once this member leads, or its
+     * primary has gone silent and it may be about to, its publication is added (the connect timeout runs from then),
+     * so it is connected by the time this member answers as the primary.
      */
     private int progressDeferredWatch(final Session session, final long nowNs)
     {
@@ -862,7 +878,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             return 1;
         }
-        if (!gateway.isPrimary())
+        if (!leading())
         {
             return 0;
         }
@@ -878,6 +894,15 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         session.createdNs = nowNs;
         pendingSessions++;
         return 1;
+    }
+
+    /**
+     * @return true when this member is the primary or, its primary silent, holds connects because it may take over
+     * (see {@link Gateway#holdConnects}): watches then need their publications.
+     */
+    private boolean leading()
+    {
+        return gateway.isPrimary() || gateway.holdsConnects();
     }
 
     /** @return true when the client stopped renewing the watch: closed. */

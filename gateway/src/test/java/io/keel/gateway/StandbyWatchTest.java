@@ -53,6 +53,14 @@ class StandbyWatchTest
         assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
         pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
         assertEquals(0, publications(b), "a standby holds a watch without a publication to the client");
+        // its primary silent, a standby that may take over connects to its watchers beforehand...
+        b.gateway().holdConnects(true);
+        pollUntil(() -> 1 == publications(b), "member 1 connects to its watcher while it holds connects");
+        // ...and lets go when the primary speaks again; the watch stays
+        b.gateway().holdConnects(false);
+        pollUntil(() -> 0 == publications(b), "member 1 lets go of the publication when it no longer holds connects");
+        assertEquals(1, b.gateway().counters().watchesActive.get());
+        assertEquals(0, b.gateway().counters().watchesAnswered.get());
 
         final long flipNs = System.nanoTime();
         a.gateway().primaryMemberId(1); // the old primary steps down...
