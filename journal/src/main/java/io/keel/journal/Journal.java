@@ -16,8 +16,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -259,6 +261,7 @@ public final class Journal implements AutoCloseable
         try
         {
             final long epochBefore = checkGroupBoundary(position);
+            final long cutStartMs = System.currentTimeMillis();
             writeTruncateIntent(position);
             cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
             Files.deleteIfExists(dir.resolve(TRUNCATE_INTENT_FILE));
@@ -266,6 +269,7 @@ public final class Journal implements AutoCloseable
             afterTruncation(position, epochBefore);
             LOG.warn("journal {} truncated to position {} (was {}); cut bytes kept in {}",
                 dir, position, end, dir.resolve(TRUNCATED_DIR));
+            pruneTruncated(cutStartMs);
         }
         catch (final IOException ex)
         {
@@ -337,6 +341,7 @@ public final class Journal implements AutoCloseable
         {
             appender.flush();
             final long end = appender.position();
+            final long cutStartMs = System.currentTimeMillis();
             writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch);
             setAsideForReset(position);
             createSegment(position, epoch, System.currentTimeMillis());
@@ -347,6 +352,7 @@ public final class Journal implements AutoCloseable
             afterTruncation(position, epoch);
             LOG.warn("journal {} reset to start empty at position {} in epoch {}; the old log (to {}) is kept in {}",
                 dir, position, epoch, end, dir.resolve(TRUNCATED_DIR));
+            pruneTruncated(cutStartMs);
         }
         catch (final IOException ex)
         {
@@ -846,6 +852,7 @@ public final class Journal implements AutoCloseable
                 throw new JournalException("journal " + dir + " has an interrupted truncation to position " +
                     intent + "; open it for writing once to complete it");
             }
+            final long cutStartMs = Files.getLastModifiedTime(dir.resolve(TRUNCATE_INTENT_FILE)).toMillis();
             if (intent < groupEnd)
             {
                 final long epochBefore = checkGroupBoundary(intent);
@@ -860,6 +867,7 @@ public final class Journal implements AutoCloseable
             fsyncDirectory(dir);
             completedTruncation = intent;
             LOG.warn("journal {}: completed an interrupted truncation to position {}", dir, intent);
+            pruneTruncated(cutStartMs);
         }
 
         return new RecoveryReport(segmentList.size(),
@@ -997,6 +1005,7 @@ public final class Journal implements AutoCloseable
                         }
                         out.force(true);
                     }
+                    Files.setLastModifiedTime(side, FileTime.fromMillis(System.currentTimeMillis()));
                     sideFiles.add(side);
                     channel.truncate(cutOffset);
                     channel.force(true);
@@ -1013,7 +1022,72 @@ public final class Journal implements AutoCloseable
         Files.createDirectories(sideDir);
         final Path target = uniqueSideFile(sideDir, file.getFileName().toString());
         Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+        // when it was set aside, which orders the oldest first for pruneTruncated (its last write may be much older)
+        Files.setLastModifiedTime(target, FileTime.fromMillis(System.currentTimeMillis()));
         return target;
+    }
+
+    private record SetAside(Path file, long modifiedMs, long size)
+    {
+    }
+
+    /**
+     * Keep {@code truncated/} within {@link JournalContext#truncatedRetainBytes()}: the files set aside before
+     * {@code cutStartMs} (a file's modification time is when it was set aside) are deleted oldest first while the
+     * folder holds more; those of the cut that started then are always kept. Best effort: a file that cannot be
+     * deleted is left and logged, the journal itself is unaffected.
+     *
+     * @param cutStartMs when the latest cut started (wall clock, ms).
+     */
+    private void pruneTruncated(final long cutStartMs)
+    {
+        final long retain = ctx.truncatedRetainBytes();
+        final Path sideDir = dir.resolve(TRUNCATED_DIR);
+        if (retain < 0 || !Files.isDirectory(sideDir))
+        {
+            return;
+        }
+        final List<SetAside> older = new ArrayList<>();
+        long total = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(sideDir))
+        {
+            for (final Path file : files)
+            {
+                if (!Files.isRegularFile(file))
+                {
+                    continue;
+                }
+                final long size = Files.size(file);
+                total += size;
+                final long modifiedMs = Files.getLastModifiedTime(file).toMillis();
+                if (modifiedMs < cutStartMs)
+                {
+                    older.add(new SetAside(file, modifiedMs, size));
+                }
+            }
+            older.sort(Comparator.comparingLong(SetAside::modifiedMs).thenComparing(SetAside::file));
+            int deleted = 0;
+            long deletedBytes = 0;
+            for (int i = 0; i < older.size() && total > retain; i++)
+            {
+                final SetAside file = older.get(i);
+                Files.delete(file.file());
+                total -= file.size();
+                deletedBytes += file.size();
+                deleted++;
+            }
+            if (deleted > 0)
+            {
+                fsyncDirectory(sideDir);
+                LOG.warn("journal {}: deleted the {} oldest files ({} bytes) set aside in {}, which held more than " +
+                    "{} bytes ({}); {} bytes kept", dir, deleted, deletedBytes, sideDir, retain,
+                    JournalContext.TRUNCATED_RETAIN_PROP, total);
+            }
+        }
+        catch (final IOException ex)
+        {
+            LOG.warn("journal {}: could not prune {}: {}", dir, sideDir, ex.toString());
+        }
     }
 
     private static Path uniqueSideFile(final Path sideDir, final String name)
@@ -1091,6 +1165,7 @@ public final class Journal implements AutoCloseable
             throw new JournalException("journal " + dir + " has an interrupted reset to position " + intent[0] +
                 " (" + dir.resolve(RESET_INTENT_FILE) + "); open it for writing once to complete it");
         }
+        final long cutStartMs = Files.getLastModifiedTime(dir.resolve(RESET_INTENT_FILE)).toMillis();
         segmentList.clear();
         segmentList.addAll(listSegments());
         setAsideForReset(intent[0]);
@@ -1100,6 +1175,7 @@ public final class Journal implements AutoCloseable
         fsyncDirectory(dir);
         LOG.warn("journal {}: completed an interrupted reset to position {} in epoch {}; the old log is kept in {}",
             dir, intent[0], intent[1], dir.resolve(TRUNCATED_DIR));
+        pruneTruncated(cutStartMs);
     }
 
     /** Intent file: magic, two values, CRC32C of the 24 bytes before it; written to a temp file, then renamed. */

@@ -23,6 +23,11 @@ public final class JournalContext
     public static final String READ_BUFFER_PROP = "keel.journal.read.buffer.size";
     /** Bytes of the most recent log kept in memory for readers at the live end (0: none; else a power of two). */
     public static final String TAIL_CACHE_PROP = "keel.journal.tail.cache.size";
+    /**
+     * Bytes kept under {@code truncated/} (what truncations and resets set aside): the oldest files go first once
+     * more is kept; the latest cut is always kept whole. -1: keep everything.
+     */
+    public static final String TRUNCATED_RETAIN_PROP = "keel.journal.truncated.retain.bytes";
     /** Durability policy: none, batch or always. */
     public static final String FSYNC_PROP = "keel.journal.fsync";
     /** Most frames in one atomic group. */
@@ -35,6 +40,7 @@ public final class JournalContext
     public static final int STAGING_BUFFER_DEFAULT = 4 * 1024 * 1024;
     public static final int READ_BUFFER_DEFAULT = 2 * 1024 * 1024;
     public static final int MAX_FRAMES_PER_GROUP_DEFAULT = 1024;
+    public static final long TRUNCATED_RETAIN_DEFAULT = 1L << 30;
 
     private Path dir = Paths.get(System.getProperty(DIR_PROP, "keel-journal"));
     private long segmentSizeBytes = Long.getLong(SEGMENT_SIZE_PROP, SEGMENT_SIZE_DEFAULT);
@@ -43,6 +49,7 @@ public final class JournalContext
     private int readBufferBytes = Integer.getInteger(READ_BUFFER_PROP, READ_BUFFER_DEFAULT);
     private int maxFramesPerGroup = Integer.getInteger(MAX_FRAMES_PER_GROUP_PROP, MAX_FRAMES_PER_GROUP_DEFAULT);
     private int tailCacheBytes = Integer.getInteger(TAIL_CACHE_PROP, 0);
+    private long truncatedRetainBytes = Long.getLong(TRUNCATED_RETAIN_PROP, TRUNCATED_RETAIN_DEFAULT);
     private DurabilityPolicy durability = DurabilityPolicy.parse(System.getProperty(FSYNC_PROP, "batch"));
     private boolean readOnly;
     private boolean concluded;
@@ -85,6 +92,11 @@ public final class JournalContext
         {
             throw new IllegalArgumentException(READ_BUFFER_PROP + " (readBufferBytes) = " + readBufferBytes +
                 " must hold at least one maximum frame (" + alignedMaxFrame + ")");
+        }
+        if (truncatedRetainBytes < -1)
+        {
+            throw new IllegalArgumentException(TRUNCATED_RETAIN_PROP + " (truncatedRetainBytes) = " +
+                truncatedRetainBytes + ": must be -1 (keep everything) or at least 0");
         }
         if (tailCacheBytes < 0 || (tailCacheBytes > 0 && !BitUtil.isPowerOfTwo(tailCacheBytes)))
         {
@@ -201,6 +213,26 @@ public final class JournalContext
     public JournalContext tailCacheBytes(final int tailCacheBytes)
     {
         this.tailCacheBytes = tailCacheBytes;
+        return this;
+    }
+
+    /** @return bytes kept under {@code truncated/}; -1: everything. */
+    public long truncatedRetainBytes()
+    {
+        return truncatedRetainBytes;
+    }
+
+    /**
+     * Bound what truncations and resets keep under {@code truncated/}: after each, the oldest files there are deleted
+     * while the folder holds more than this. The files of the latest cut are always kept, whatever their size (a
+     * divergent tail may hold commands an operator wants to see). Default 1 GiB.
+     *
+     * @param truncatedRetainBytes bytes, at least 0; -1 keeps everything.
+     * @return this.
+     */
+    public JournalContext truncatedRetainBytes(final long truncatedRetainBytes)
+    {
+        this.truncatedRetainBytes = truncatedRetainBytes;
         return this;
     }
 

@@ -1,0 +1,206 @@
+package io.keel.journal;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+import static io.keel.journal.JournalTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * {@link JournalContext#truncatedRetainBytes}: what truncations and resets set aside under {@code truncated/} is kept
+ * within a bound, the oldest files deleted first, and the latest cut always kept whole.
+ */
+class TruncatedRetentionTest
+{
+    private static final long SEED = Long.getLong("keel.test.seed", 0x7E7A1L);
+
+    @TempDir
+    Path root;
+
+    @Test
+    void oldestCutsGoFirstAndTheLatestIsAlwaysKept() throws IOException
+    {
+        final Path dir = root.resolve("j");
+        final long retain = 6_000;
+        final RandomWriter writer = new RandomWriter(new Random(SEED), 600);
+        final List<Set<String>> cuts = new ArrayList<>(); // each cut's files, by content (names are reused)
+        try (Journal journal = Journal.open(ctx(dir).truncatedRetainBytes(retain)))
+        {
+            writer.appendRandom(journal.appender(), 20);
+            for (int i = 0; i < 8; i++)
+            {
+                journal.appender().flush();
+                final long keep = journal.committedPosition();
+                writer.appendRandom(journal.appender(), 6); // the tail each truncation cuts: ~2 KiB
+                journal.appender().flush();
+                final Set<String> before = contents(truncatedImage(dir));
+                nextMillisecond();
+                journal.truncate(keep);
+                writer.syncWith(journal);
+                final Map<String, byte[]> after = truncatedImage(dir);
+                final Set<String> kept = contents(after);
+                final Set<String> cut = new TreeSet<>(kept);
+                cut.removeAll(before);
+                assertFalse(cut.isEmpty(), "truncation " + i + " set its tail aside");
+                cuts.add(cut);
+
+                final long cutBytes = cut.stream().mapToLong(TruncatedRetentionTest::length).sum();
+                assertTrue(bytes(after) <= retain || bytes(after) == cutBytes,
+                    "truncated/ holds " + bytes(after) + " bytes, more than " + retain + " with older cuts in it");
+                // oldest first: when any file of a cut is kept, every file of every later cut is too
+                int oldestKept = cuts.size() - 1;
+                for (int c = cuts.size() - 1; c >= 0; c--)
+                {
+                    if (cuts.get(c).stream().anyMatch(kept::contains))
+                    {
+                        oldestKept = c;
+                    }
+                }
+                final Set<String> newer = new TreeSet<>();
+                for (int c = oldestKept + 1; c < cuts.size(); c++)
+                {
+                    newer.addAll(cuts.get(c));
+                }
+                assertTrue(kept.containsAll(newer), "truncation " + i + ": a newer cut lost a file");
+                assertTrue(cuts.get(oldestKept).containsAll(kept.stream().filter(k -> !newer.contains(k)).toList()),
+                    "truncation " + i + ": kept files that are no cut's");
+            }
+            assertTrue(cuts.size() > contents(truncatedImage(dir)).size(), "older cuts were deleted");
+            assertFalse(contents(truncatedImage(dir)).containsAll(cuts.get(0)), "the oldest cut was deleted");
+        }
+    }
+
+    @Test
+    void aResetLargerThanTheBoundIsKeptWholeAndEverythingOlderGoes() throws IOException
+    {
+        final Path dir = root.resolve("r");
+        final RandomWriter writer = new RandomWriter(new Random(SEED), 1100);
+        try (Journal journal = Journal.open(ctx(dir).truncatedRetainBytes(1000)))
+        {
+            writer.appendRandom(journal.appender(), 10);
+            journal.appender().flush();
+            final long keep = journal.committedPosition();
+            writer.appendRandom(journal.appender(), 5);
+            journal.appender().flush();
+            nextMillisecond();
+            journal.truncate(keep);
+            writer.syncWith(journal);
+            final Map<String, byte[]> firstCut = truncatedImage(dir);
+            assertFalse(firstCut.isEmpty());
+
+            writer.appendRandom(journal.appender(), 40);
+            journal.appender().flush();
+            final Map<String, byte[]> log = new TreeMap<>();
+            for (final Path segment : segmentFiles(dir))
+            {
+                log.put(segment.getFileName().toString(), Files.readAllBytes(segment));
+            }
+            assertTrue(bytes(log) > 1000);
+            nextMillisecond();
+            journal.resetTo(journal.committedPosition(), 3);
+            assertSameImage(log, truncatedImage(dir), "only the reset's old log is kept, whole");
+        }
+    }
+
+    @Test
+    void minusOneKeepsEverything() throws IOException
+    {
+        final Path dir = root.resolve("all");
+        final RandomWriter writer = new RandomWriter(new Random(SEED), 600);
+        final Map<String, byte[]> all = new TreeMap<>();
+        try (Journal journal = Journal.open(ctx(dir).truncatedRetainBytes(-1)))
+        {
+            writer.appendRandom(journal.appender(), 5);
+            for (int i = 0; i < 5; i++)
+            {
+                journal.appender().flush();
+                final long keep = journal.committedPosition();
+                writer.appendRandom(journal.appender(), 6);
+                journal.appender().flush();
+                nextMillisecond();
+                journal.truncate(keep);
+                writer.syncWith(journal);
+                all.putAll(truncatedImage(dir));
+            }
+        }
+        assertSameImage(all, truncatedImage(dir), "every cut kept");
+        assertThrows(IllegalArgumentException.class,
+            () -> Journal.open(ctx(root.resolve("bad")).truncatedRetainBytes(-2)));
+    }
+
+    /** Cuts in different milliseconds: a file's modification time (ms) orders the cuts. */
+    private static void nextMillisecond()
+    {
+        final long now = System.currentTimeMillis();
+        while (System.currentTimeMillis() <= now)
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static Map<String, byte[]> truncatedImage(final Path dir) throws IOException
+    {
+        final Map<String, byte[]> image = new TreeMap<>();
+        final Path sideDir = dir.resolve(Journal.TRUNCATED_DIR);
+        if (!Files.isDirectory(sideDir))
+        {
+            return image;
+        }
+        try (Stream<Path> files = Files.list(sideDir))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                image.put(file.getFileName().toString(), Files.readAllBytes(file));
+            }
+        }
+        return image;
+    }
+
+    /** @return each file's content as a key: its length, a colon, its SHA-256 in hex. */
+    private static Set<String> contents(final Map<String, byte[]> image)
+    {
+        final Set<String> keys = new TreeSet<>();
+        for (final byte[] bytes : image.values())
+        {
+            try
+            {
+                keys.add(bytes.length + ":" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+            }
+            catch (final NoSuchAlgorithmException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        }
+        return keys;
+    }
+
+    private static long length(final String contentKey)
+    {
+        return Long.parseLong(contentKey.substring(0, contentKey.indexOf(':')));
+    }
+
+    private static long bytes(final Map<String, byte[]> image)
+    {
+        return image.values().stream().mapToLong(b -> b.length).sum();
+    }
+
+    private static JournalContext ctx(final Path dir)
+    {
+        return context(dir, 8192, 1200, DurabilityPolicy.NONE);
+    }
+}
