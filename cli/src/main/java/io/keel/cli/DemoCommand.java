@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
     mixinStandardHelpOptions = true,
     description = {
         "The whole story on one machine, no set-up (about 45 s): starts a replicated pair of `keel node` JVMs",
-        "(primary + standby, embedded media drivers, loopback UDP), sends ledger transfers from a client in this JVM",
+        "(primary + standby, embedded media drivers, loopback UDP) and their witness (`keel witness`, which votes on",
+        "every takeover), sends ledger transfers from a client in this JVM",
         "at a fixed rate with a live progress line, kills the primary with SIGKILL mid-load, shows the standby taking",
         "over and the old primary rejoining as standby, then checks: every acknowledged command is in the journal",
         "exactly once, balances conserved, journals byte-identical; prints the latency histogram summary and the",
@@ -63,6 +64,11 @@ public final class DemoCommand implements Callable<Integer>
         "50, which JIT and GC stalls of three JVMs on two cores can exceed, promoting a standby whose primary lives)")
     long failureTimeoutMs;
 
+    @Option(names = "--no-witness", description = "run the pair without its witness: in sync mode the new primary " +
+        "then answers NO_STANDBY until the old primary is back as standby: a gap of seconds instead of about the " +
+        "failure timeout")
+    boolean noWitness;
+
     @Override
     public Integer call()
     {
@@ -71,7 +77,7 @@ public final class DemoCommand implements Callable<Integer>
         if (!inProcess)
         {
             return new ReplicatedDemo(System.out, null == seconds ? 30 : seconds, null == rate ? 2000 : rate,
-                null == accounts ? 1000 : accounts, dir, ack, fsync, idle).failureTimeoutMs(failureTimeoutMs).run();
+                null == accounts ? 1000 : accounts, dir, ack, fsync, idle).failureTimeoutMs(failureTimeoutMs).witness(!noWitness).run();
         }
         final List<String> args = new ArrayList<>();
         if (null != dir)

@@ -26,13 +26,15 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
 
 /**
  * {@code keel demo}: the whole story of a replicated pair on one machine. Two {@code keel node} JVMs (embedded
- * media drivers, loopback), a client in this JVM sending ledger transfers at a fixed rate; the primary is killed
- * with SIGKILL mid-load, the standby takes over, the old primary comes back as standby and catches up; then the
- * journals and balances are checked.
+ * media drivers, loopback) and their witness ({@code keel witness}, unless turned off), a client in this JVM sending
+ * ledger transfers at a fixed rate; the primary is killed with SIGKILL mid-load (once its standby is in the in-sync
+ * set), the standby takes over with the witness's vote and acknowledges alone, the old primary comes back as standby
+ * and catches up; then the journals and balances are checked.
  */
 public final class ReplicatedDemo
 {
@@ -55,6 +57,9 @@ public final class ReplicatedDemo
     private final String idle;
     private final boolean live;
     private long failureTimeoutMs = -1;
+    private boolean withWitness = true;
+    private String witnessAddress;
+    private final AtomicIntegerArray standbyInSync = new AtomicIntegerArray(2); // 1: this primary's standby is
 
     private Path root;
     private String members;
@@ -122,6 +127,18 @@ public final class ReplicatedDemo
     public ReplicatedDemo failureTimeoutMs(final long failureTimeoutMs)
     {
         this.failureTimeoutMs = failureTimeoutMs;
+        return this;
+    }
+
+    /**
+     * @param withWitness run a witness beside the pair (the default): the standby takes over with its vote and, in
+     *                    sync mode, acknowledges alone once the witness took the dead primary out of the in-sync set.
+     *                    Without one, a sync primary answers NO_STANDBY until the old primary is back as standby.
+     * @return this.
+     */
+    public ReplicatedDemo witness(final boolean withWitness)
+    {
+        this.withWitness = withWitness;
         return this;
     }
 
@@ -195,12 +212,24 @@ public final class ReplicatedDemo
         members = "0=127.0.0.1:" + NodeProcess.freePort() + ":" + NodeProcess.freePort() +
             ",1=127.0.0.1:" + NodeProcess.freePort() + ":" + NodeProcess.freePort();
         out.printf("Keel demo: a replicated pair on this machine: two `keel node` JVMs (embedded media drivers, " +
-            "loopback UDP)%nand a client in this JVM. ack %s, fsync %s, idle %s, %d cores, node folders in %s%n",
-            ack, fsync, idle, Runtime.getRuntime().availableProcessors(), root);
+            "loopback UDP)%s%nand a client in this JVM. ack %s, fsync %s, idle %s, %d cores, node folders in %s%n",
+            withWitness ? ", their witness (`keel witness`)" : "", ack, fsync, idle,
+            Runtime.getRuntime().availableProcessors(), root);
         out.printf("members %s%n", members);
 
-        out.printf("%n== 1. Start: node 0, then node 1%n");
+        out.printf("%n== 1. Start: %snode 0, then node 1%n", withWitness ? "the witness, " : "");
         storyStartNs = System.nanoTime();
+        if (withWitness)
+        {
+            final int witnessPort = NodeProcess.freePort();
+            witnessAddress = "127.0.0.1:" + witnessPort;
+            final NodeProcess witness = NodeProcess.start("witness", List.of("witness", "--port",
+                Integer.toString(witnessPort), "--dir", root.resolve("witness").toString()), (line, ns) -> { });
+            all.add(witness);
+            witness.awaitLine("keel witness ready", AWAIT_MS);
+            event("witness ready on " + witnessAddress + ": a standby takes over only with its vote, so at most " +
+                "one side of a cut link acknowledges");
+        }
         start(0);
         final long primaryNs = nodes[0].awaitLine("keel node 0" + PRIMARY_LINE, AWAIT_MS);
         printNodeEvents();
@@ -262,6 +291,11 @@ public final class ReplicatedDemo
             args.add("--failure-timeout");
             args.add(Long.toString(failureTimeoutMs));
         }
+        if (withWitness)
+        {
+            args.add("--witness");
+            args.add(witnessAddress);
+        }
         final int starts = (int)all.stream().filter(n -> n.name().startsWith("node-" + id)).count();
         final NodeProcess node = NodeProcess.start("node-" + id + (starts > 0 ? "-restart" + starts : ""), args,
             (line, timeNs) -> onNodeLine(id, line, timeNs));
@@ -289,11 +323,27 @@ public final class ReplicatedDemo
         {
             promotions++;
         }
+        if (line.contains(FailoverBench.IN_SYNC_LINE))
+        {
+            standbyInSync.set(id, 1);
+        }
+        else if (line.contains(FailoverBench.OUT_OF_SYNC_LINE))
+        {
+            standbyInSync.set(id, 0);
+        }
         if (line.startsWith(prefix + PRIMARY_LINE) || (line.startsWith(prefix + STANDBY_LINE) &&
-            !line.contains("member -1")) ||
+            !line.contains("member -1")) || line.contains(FailoverBench.IN_SYNC_LINE) ||
+            line.contains(FailoverBench.OUT_OF_SYNC_LINE) || line.contains("the witness took the standby out") ||
+            line.contains(FailoverBench.NOT_IN_SYNC_LINE) ||
             line.contains("refusing") || line.contains("engine failed"))
         {
-            nodeEvents.add(String.format(Locale.ROOT, "  [%5.1f s] %s", (timeNs - storyStartNs) / 1e9, line));
+            // a logger's line ("[thread] LEVEL logger - member 1 (...): ..."): its message, as the node's
+            final int message = line.startsWith("[") ? line.indexOf(" - member ") : -1;
+            final String member = "member " + id + " ";
+            final String text = message < 0 ? line : line.substring(message + 3);
+            final String shown = message < 0 ? line : text.startsWith(member) ?
+                "keel node " + id + " " + text.substring(member.length()) : "keel node " + id + ": " + text;
+            nodeEvents.add(String.format(Locale.ROOT, "  [%5.1f s] %s", (timeNs - storyStartNs) / 1e9, shown));
         }
     }
 
@@ -346,6 +396,10 @@ public final class ReplicatedDemo
         final long startNs = System.nanoTime();
         final long endNs = startNs + seconds * SECOND_NS;
         final long killAtNs = startNs + seconds * SECOND_NS * 35 / 100;
+        // with a witness, the kill waits for the standby to be in the in-sync set (a standby outside it is not
+        // promoted: it may lack acknowledged commands), at most until 70% of the load
+        final long killLatestNs = startNs + seconds * SECOND_NS * 70 / 100;
+        boolean killWaitPrinted = false;
         long nextProgressNs = startNs + SECOND_NS;
         long takeoverNs = -1;
         long restartAtNs = -1;
@@ -387,7 +441,14 @@ public final class ReplicatedDemo
             printNodeEvents();
 
             // == 3. kill, takeover, rejoin
-            if (0 == killNs && nowNs >= killAtNs && primaryId >= 0)
+            if (0 == killNs && nowNs >= killAtNs && primaryId >= 0 && withWitness &&
+                0 == standbyInSync.get(primaryId) && nowNs < killLatestNs && !killWaitPrinted)
+            {
+                killWaitPrinted = true;
+                event("the kill waits for node " + primaryId + "'s standby to be back in the in-sync set");
+            }
+            if (0 == killNs && nowNs >= killAtNs && primaryId >= 0 &&
+                (!withWitness || 1 == standbyInSync.get(primaryId) || nowNs >= killLatestNs))
             {
                 killedId = primaryId;
                 if (live)
@@ -409,14 +470,17 @@ public final class ReplicatedDemo
                 {
                     printNodeEvents();
                     event(String.format(Locale.ROOT, "takeover: node %d is primary %d ms after the kill%s", standby,
-                        ms(takeoverNs - killNs), "sync".equals(ack) ?
-                        " (ack sync: it acknowledges nothing until a standby is back, clients are told NO_STANDBY " +
-                        "and retry)" : ""));
+                        ms(takeoverNs - killNs), !"sync".equals(ack) ? "" : withWitness ?
+                        " with the witness's vote (ack sync: it acknowledges alone once the witness has taken node " +
+                        killedId + " out of the in-sync set)" :
+                        " (ack sync, no witness: it acknowledges nothing until a standby is back, clients are told " +
+                        "NO_STANDBY and retry)"));
                     facts.add(String.format(Locale.ROOT, "takeover: the standby announced itself primary %,d ms " +
                         "after the kill (failure timeout %s)", ms(takeoverNs - killNs), failureTimeoutMs > 0 ?
                         failureTimeoutMs + " ms" : "the nodes' default"));
-                    // sync: restart at once, the primary waits for a standby; async: let it run alone for a second
-                    restartAtNs = takeoverNs + ("sync".equals(ack) ? 0 : SECOND_NS);
+                    // sync without a witness: restart at once, the primary waits for a standby; otherwise let it run
+                    // alone for a second
+                    restartAtNs = takeoverNs + ("sync".equals(ack) && !withWitness ? 0 : SECOND_NS);
                 }
             }
             if (restartAtNs > 0 && restartNs < 0 && nowNs >= restartAtNs)
@@ -463,8 +527,12 @@ public final class ReplicatedDemo
         }
         if (!phase3Printed)
         {
+            final int standby = 1 - killedId;
             throw new IllegalStateException("no takeover seen before the end of the load (" + seconds + " s); the " +
-                "standby did not promote itself");
+                "standby did not promote itself" + (killedId >= 0 && withWitness &&
+                nodes[standby].lineTimeNs(FailoverBench.NOT_IN_SYNC_LINE, killNs) > 0 ? ": the witness refused its " +
+                "vote because node " + standby + " had left the in-sync set before the kill (by design: it may lack " +
+                "acknowledged commands)" : ""));
         }
         if (rejoinNs < 0)
         {
@@ -619,8 +687,8 @@ public final class ReplicatedDemo
         {
             facts.add(String.format(Locale.ROOT, "failover gap seen by the client: %,d ms from the last " +
                 "acknowledgement before the kill to the first after it%s", ms(firstAckAfterKillNs -
-                lastAckBeforeKillNs), "sync".equals(ack) ? " (sync: includes restarting the old primary as standby)" :
-                ""));
+                lastAckBeforeKillNs), "sync".equals(ack) && !withWitness ? " (sync without a witness: includes " +
+                "restarting the old primary as standby)" : ""));
         }
         if (firstAckAfterKillNs > 0)
         {
@@ -689,6 +757,11 @@ public final class ReplicatedDemo
         {
             try
             {
+                if (node.name().startsWith("witness"))
+                {
+                    node.writeLog(keepDir.resolve("witness").resolve("witness.log"));
+                    continue;
+                }
                 final int id = node.name().charAt("node-".length()) - '0';
                 node.writeLog(keepDir.resolve("node-" + id).resolve("node.log"));
             }
