@@ -43,6 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class GatewayRoundTrip implements SystemUnderTest
 {
+    /** {@code -Dkeel.bench.client.watch=false}: the client keeps no watch on the standby (a pair's series). */
+    public static final String WATCH_PROP = "keel.bench.client.watch";
+
     private static final long CLIENT_ID = 7;
     private static final long ACCOUNT = 1;
     private static final long CONNECT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(20);
@@ -258,7 +261,8 @@ public final class GatewayRoundTrip implements SystemUnderTest
         final KeelClient.Context clientContext = new KeelClient.Context()
             .members(members).clientId(CLIENT_ID).commandCodecs(Ledger.domain().commands())
             .maxInFlight(settings.window).idle(idle).ownThread(false)
-            .connectTimeoutNs(CONNECT_TIMEOUT_NS).invokeDriver(!settings.threadPerDriver);
+            .connectTimeoutNs(CONNECT_TIMEOUT_NS).invokeDriver(!settings.threadPerDriver)
+            .watchStandbys(!"false".equals(System.getProperty(WATCH_PROP, "true")));
         if (!settings.clientOwnDriver)
         {
             clientContext.aeronDirectoryName(
