@@ -212,7 +212,9 @@ final class RoleCoordinator implements Agent
         announcedPrimary = primaryId;
         final String state = Role.PRIMARY == role ?
             "primary in epoch " + epoch + " from position " + engine.appliedPosition() :
-            "standby following member " + primaryId + " in epoch " + epoch + " from position " + engine.appliedPosition();
+            // the log's end, where following resumes (the engine may still be rebuilding its state from earlier)
+            "standby following member " + primaryId + " in epoch " + epoch + " from position " +
+                engine.journal().committedPosition();
         LOG.info("member {}: {}", selfId, state);
         if (null != roleListener)
         {
