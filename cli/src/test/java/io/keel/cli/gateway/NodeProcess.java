@@ -115,6 +115,20 @@ public final class NodeProcess implements AutoCloseable
         throw new AssertionError(name + " did not print '" + text + "' within " + timeoutMs + " ms:\n" + output());
     }
 
+    /** @return how many lines printed so far contain {@code text}. */
+    public int countLines(final String text)
+    {
+        synchronized (lines)
+        {
+            int count = 0;
+            for (final String line : lines)
+            {
+                count += line.contains(text) ? 1 : 0;
+            }
+            return count;
+        }
+    }
+
     /** @return the aeron dir from the ready line. */
     public String awaitReady()
     {
