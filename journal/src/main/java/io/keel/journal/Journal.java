@@ -684,7 +684,6 @@ public final class Journal implements AutoCloseable
 
         streamIndex.partial(found.get(0).basePosition > 0); // older segments were deleted: histories start later
         final RecoveryScan scan = new RecoveryScan(streamIndex);
-        long baseEpoch = 0; // the first segment's: a log reset (resetTo) to an epoch and not written since has no frame
         final SegmentScanner scanner = new SegmentScanner(ctx.maxFrameLengthBytes(), ctx.readBufferBytes());
         final List<Segment> valid = new ArrayList<>();
         final long[] fileLengths = new long[found.size()];
@@ -758,10 +757,6 @@ public final class Journal implements AutoCloseable
                             expectedBase);
                 }
                 final Segment segment = new Segment(named.file, header.basePosition, header.segmentSizeBytes);
-                if (valid.isEmpty())
-                {
-                    baseEpoch = header.epoch;
-                }
                 final SegmentScanner.Result result = scanner.scan(channel, segment, fileLength, scan);
                 if (scan.violation != null)
                 {
@@ -838,7 +833,7 @@ public final class Journal implements AutoCloseable
                 tornReason);
         }
         segments = segmentList.toArray(new Segment[0]);
-        lastEpoch = scan.groupEnd < 0 ? baseEpoch : scan.lastGroupEpoch;
+        lastEpoch = scan.lastGroupEpoch;
         lastTimestampNs = scan.lastGroupTimestampNs;
         committedPosition = groupEnd;
         durablePosition = groupEnd;
