@@ -207,7 +207,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         }
         for (final Session session : sessions.values())
         {
-            aeron.asyncRemovePublication(session.publicationRegistrationId);
+            if (Aeron.NULL_VALUE != session.publicationRegistrationId) // a watch held without a publication has none
+            {
+                aeron.asyncRemovePublication(session.publicationRegistrationId);
+            }
         }
         sessions.clear();
         if (answersLost.get() > 0)
@@ -878,9 +881,9 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             return 1;
         }
-        if (!leading())
+        if (!leading() || pendingSessions >= ctx.maxSessions())
         {
-            return 0;
+            return 0; // not needed yet, or as many publications pending as connects may have: asked again later
         }
         try
         {

@@ -271,8 +271,12 @@ public final class Journal implements AutoCloseable
                 dir, position, end, dir.resolve(TRUNCATED_DIR));
             pruneTruncated(cutStartMs);
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex)
         {
+            if (Files.exists(dir.resolve(TRUNCATE_INTENT_FILE)))
+            {
+                appender.fail(); // the files are half cut: no write until the next open completes the truncation
+            }
             throw new JournalException("truncation of journal " + dir + " to " + position + " failed: " + ex, ex);
         }
     }
@@ -354,8 +358,12 @@ public final class Journal implements AutoCloseable
                 dir, position, epoch, end, dir.resolve(TRUNCATED_DIR));
             pruneTruncated(cutStartMs);
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex)
         {
+            if (Files.exists(dir.resolve(RESET_INTENT_FILE)))
+            {
+                appender.fail(); // segments half set aside: no write until the next open completes the reset
+            }
             throw new JournalException("journal " + dir + ": reset to position " + position + " failed: " + ex, ex);
         }
     }
@@ -1016,9 +1024,10 @@ public final class Journal implements AutoCloseable
     {
         Files.createDirectories(sideDir);
         final Path target = uniqueSideFile(sideDir, file.getFileName().toString());
+        // when it was set aside, which orders the oldest first for pruneTruncated (its last write may be much
+        // older); set before the move (a rename keeps it), so a crash between the two cannot leave an old time
+        Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
         Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
-        // when it was set aside, which orders the oldest first for pruneTruncated (its last write may be much older)
-        Files.setLastModifiedTime(target, FileTime.fromMillis(System.currentTimeMillis()));
         return target;
     }
 

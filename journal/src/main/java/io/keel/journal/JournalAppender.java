@@ -484,6 +484,15 @@ public final class JournalAppender
         }
     }
 
+    /**
+     * Refuse every later write until the journal is reopened: a truncation or reset failed after its intent file was
+     * written, so the files no longer match what this appender would write to; the next open completes it.
+     */
+    void fail()
+    {
+        failed = true;
+    }
+
     private void onWriteFailure(final IOException ex, final long fileOffset)
     {
         final long committed = journal.committedPosition();

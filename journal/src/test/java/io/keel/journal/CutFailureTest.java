@@ -1,0 +1,108 @@
+package io.keel.journal;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.CRC32C;
+
+import static io.keel.journal.JournalTestSupport.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A reset that fails after its intent file refuses later writes (they would land in a file already set aside and be
+ * lost when the next open completes the reset); a crash between moving a segment aside and anything after it does
+ * not let the bound on truncated/ delete that segment (its time is set before the move). Found in review.
+ */
+class CutFailureTest
+{
+    @TempDir
+    Path root;
+
+    private static JournalContext ctx(final Path dir)
+    {
+        return context(dir, 8192, 1200, DurabilityPolicy.NONE);
+    }
+
+    @Test
+    void aFailedResetRefusesLaterWritesAndTheNextOpenCompletesIt() throws IOException
+    {
+        final Path dir = root.resolve("k");
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            final RandomWriter writer = new RandomWriter(new Random(2), 100);
+            writer.appendRandom(journal.appender(), 3);
+            // makes createSegment fail after the set-aside (stands in for ENOSPC or EIO)
+            Files.createDirectory(dir.resolve(SegmentHeader.fileName(0) + Journal.TEMP_SUFFIX));
+            assertThrows(JournalException.class, () -> journal.resetTo(0, 3));
+            assertThrows(JournalException.class, () ->
+            {
+                journal.appender().append(writer.epoch, writer.timestampNs + 1, 1, 999, 0, 0, 1,
+                    new UnsafeBuffer(new byte[16]), 0, 16, true);
+                journal.appender().flush();
+            }, "a write after the failed reset is refused, not accepted into a file set aside");
+            Files.deleteIfExists(dir.resolve(SegmentHeader.fileName(0) + Journal.TEMP_SUFFIX));
+        }
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            assertEquals(0, journal.startPosition());
+            assertEquals(0, journal.committedPosition(), "the next open completed the reset");
+        }
+    }
+
+    @Test
+    void aSegmentMovedAsideJustBeforeACrashIsNotPrunedAsOld() throws IOException
+    {
+        final Path dir = root.resolve("j");
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            new RandomWriter(new Random(1), 1100).appendRandom(journal.appender(), 60);
+            journal.appender().flush();
+        }
+        final long now = System.currentTimeMillis();
+        final List<Path> segments = segmentFiles(dir);
+        long cutBytes = 0;
+        for (final Path segment : segments)
+        {
+            Files.setLastModifiedTime(segment, FileTime.fromMillis(now - 7_200_000)); // written long ago
+            cutBytes += Files.size(segment);
+        }
+        final Path sideDir = dir.resolve(Journal.TRUNCATED_DIR);
+        Files.createDirectories(sideDir);
+        final Path olderCut = sideDir.resolve("segment-older-cut");
+        Files.write(olderCut, new byte[4096]);
+        Files.setLastModifiedTime(olderCut, FileTime.fromMillis(now - 3_600_000));
+        writeResetIntent(dir, 1 << 20, 3);
+        // the reset's first move, as Journal does it (time, then move), then kill -9
+        final Path newest = segments.get(segments.size() - 1);
+        final Path moved = sideDir.resolve(newest.getFileName());
+        Files.setLastModifiedTime(newest, FileTime.fromMillis(System.currentTimeMillis()));
+        Files.move(newest, moved);
+        try (Journal journal = Journal.open(ctx(dir).truncatedRetainBytes(cutBytes)))
+        {
+            assertEquals(1 << 20, journal.startPosition());
+        }
+        assertTrue(Files.exists(moved), "a segment of the latest cut was pruned");
+        assertFalse(Files.exists(olderCut), "the older cut went first");
+    }
+
+    private static void writeResetIntent(final Path dir, final long position, final long epoch)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0, 0x544E495445534552L); // "RESETINT"
+        b.putLong(8, position);
+        b.putLong(16, epoch);
+        final CRC32C crc = new CRC32C();
+        crc.update(b.array(), 0, 24);
+        b.putInt(24, (int)crc.getValue());
+        writeBytes(dir.resolve(Journal.RESET_INTENT_FILE), b.array());
+    }
+}
