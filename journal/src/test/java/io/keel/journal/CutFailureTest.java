@@ -5,14 +5,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Random;
-import java.util.zip.CRC32C;
 
 import static io.keel.journal.JournalTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -92,17 +89,5 @@ class CutFailureTest
         }
         assertTrue(Files.exists(moved), "a segment of the latest cut was pruned");
         assertFalse(Files.exists(olderCut), "the older cut went first");
-    }
-
-    private static void writeResetIntent(final Path dir, final long position, final long epoch)
-    {
-        final ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(0, 0x544E495445534552L); // "RESETINT"
-        b.putLong(8, position);
-        b.putLong(16, epoch);
-        final CRC32C crc = new CRC32C();
-        crc.update(b.array(), 0, 24);
-        b.putInt(24, (int)crc.getValue());
-        writeBytes(dir.resolve(Journal.RESET_INTENT_FILE), b.array());
     }
 }

@@ -4,8 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,7 +12,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 
 import static io.keel.journal.JournalTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -161,19 +158,6 @@ class JournalResetTest
     private static JournalContext ctx(final Path dir)
     {
         return context(dir, 8192, 1200, DurabilityPolicy.NONE);
-    }
-
-    /** The intent's format: "RESETINT", position, epoch, CRC32C of those 24 bytes; little-endian. */
-    private static void writeResetIntent(final Path dir, final long position, final long epoch)
-    {
-        final ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
-        b.putLong(0, 0x544E495445534552L);
-        b.putLong(8, position);
-        b.putLong(16, epoch);
-        final CRC32C crc = new CRC32C();
-        crc.update(b.array(), 0, 24);
-        b.putInt(24, (int)crc.getValue());
-        writeBytes(dir.resolve(Journal.RESET_INTENT_FILE), b.array());
     }
 
     private static void assertOldSegmentsKept(final Map<String, byte[]> before, final Path dir) throws IOException

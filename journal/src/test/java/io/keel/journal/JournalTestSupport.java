@@ -414,4 +414,17 @@ final class JournalTestSupport
             throw new UncheckedIOException(ex);
         }
     }
+
+    /** The intent's format: "RESETINT", position, epoch, CRC32C of those 24 bytes; little-endian. */
+    static void writeResetIntent(final Path dir, final long position, final long epoch)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(0, 0x544E495445534552L);
+        b.putLong(8, position);
+        b.putLong(16, epoch);
+        final CRC32C crc = new CRC32C();
+        crc.update(b.array(), 0, 24);
+        b.putInt(24, (int)crc.getValue());
+        writeBytes(dir.resolve(Journal.RESET_INTENT_FILE), b.array());
+    }
 }
