@@ -779,14 +779,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
                 default:
                     if (nowNs - session.closedNs > GatewayContext.CLOSED_SESSION_LINGER_NS)
                     {
-                        if (Aeron.NULL_VALUE != session.publicationRegistrationId)
-                        {
-                            if (null == session.publication)
-                            {
-                                pendingSessions--;
-                            }
-                            aeron.asyncRemovePublication(session.publicationRegistrationId);
-                        }
+                        dropPublication(session);
                         iterator.remove();
                         work++;
                     }
@@ -850,14 +843,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         }
         if (!leading())
         {
-            // the primary spoke again: back to holding the watch without a publication
-            if (null == session.publication)
-            {
-                pendingSessions--;
-            }
-            aeron.asyncRemovePublication(session.publicationRegistrationId);
-            session.publicationRegistrationId = Aeron.NULL_VALUE;
-            session.publication = null;
+            dropPublication(session); // the primary spoke again: back to holding the watch without a publication
             return 1;
         }
         if (connected && gateway.isPrimary())
@@ -906,6 +892,21 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     private boolean leading()
     {
         return gateway.isPrimary() || gateway.holdsConnects();
+    }
+
+    /** Remove the session's response publication, if it has one (a pending one no longer counts as pending). */
+    private void dropPublication(final Session session)
+    {
+        if (Aeron.NULL_VALUE != session.publicationRegistrationId)
+        {
+            if (null == session.publication)
+            {
+                pendingSessions--;
+            }
+            aeron.asyncRemovePublication(session.publicationRegistrationId);
+            session.publicationRegistrationId = Aeron.NULL_VALUE;
+            session.publication = null;
+        }
     }
 
     /** @return true when the client stopped renewing the watch: closed. */

@@ -24,7 +24,7 @@ final class Session
     final int imageSessionId;
     /** {@link io.aeron.Aeron#NULL_VALUE} while a watch holds no response publication (until this member leads). */
     long publicationRegistrationId;
-    /** When the session opened, or when a watch's response publication was asked for: its connect timeout runs from here. */
+    /** When the session opened, or when a watch's response publication was asked for: its connect timeout starts. */
     long createdNs;
     final SessionAnswers answers;
     int state = CONNECTING;

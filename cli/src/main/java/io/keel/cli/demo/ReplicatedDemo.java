@@ -59,7 +59,8 @@ public final class ReplicatedDemo
     private long failureTimeoutMs = -1;
     private boolean withWitness = true;
     private String witnessAddress;
-    private final AtomicIntegerArray standbyInSync = new AtomicIntegerArray(2); // 1: this primary's standby is
+    /** Per node: 1 while that node, as primary, has its standby in the witness's in-sync set. */
+    private final AtomicIntegerArray standbyInSync = new AtomicIntegerArray(2);
 
     private Path root;
     private String members;
