@@ -83,6 +83,47 @@ class StandbyWatchTest
     }
 
     @Test
+    void byDefaultAClientWatchesOnlyOnceItsPrimaryFallsSilentAndStillFollowsTheTakeover() throws Exception
+    {
+        final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(5));
+        client = connect(members, null, TimeUnit.MILLISECONDS.toNanos(10));
+        // a primary that answers (commands, and keep-alives every 50 ms) is never suspected: no watch, so the
+        // client's driver polls no publication to the standby
+        final long quietUntilNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        long account = 1;
+        while (System.nanoTime() < quietUntilNs)
+        {
+            assertInstanceOf(CommandOutcome.Accepted.class,
+                await(client, client.submit(new OpenAccount().set(account++, 10))));
+            final long idleUntilNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(60);
+            while (System.nanoTime() < idleUntilNs)
+            {
+                if (0 == client.poll())
+                {
+                    Thread.yield();
+                }
+            }
+        }
+        assertEquals(0, client.watchesOpened());
+        assertEquals(0, b.gateway().counters().watchesActive.get());
+
+        // the primary falls silent (it stops reading; its sessions stay, nothing tells the client)...
+        a.gateway().stopIngress();
+        final java.util.concurrent.CompletableFuture<CommandOutcome> unanswered =
+            client.submit(new OpenAccount().set(account, 10));
+        // ...so the client opens a watch on the other member, which holds it...
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the watch");
+        assertEquals(1, client.watchesOpened());
+        // ...and answers it when it takes over: the client follows (its liveness timeout is a minute) and the
+        // command that was never answered goes to the new primary
+        b.gateway().primaryMemberId(1);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, unanswered));
+        assertEquals(1, client.member().id());
+        assertEquals(1, client.watchTakeovers());
+        assertEquals(1, b.engine().counters().commands());
+    }
+
+    @Test
     void aWatchIsAnsweredAfterAChallengeWhenTheNodeAuthenticates() throws Exception
     {
         final Path credentials = dir.resolve("credentials");
@@ -193,10 +234,16 @@ class StandbyWatchTest
         return KeelNode.launch(ctx);
     }
 
+    /** A client that keeps its watches open all the time (what most tests here are about). */
     private KeelClient connect(final List<Member> members, final String secret)
     {
+        return connect(members, secret, 0);
+    }
+
+    private KeelClient connect(final List<Member> members, final String secret, final long watchWhenSilentNs)
+    {
         final KeelClient.Context ctx = new KeelClient.Context().members(members).clientId(7)
-            .commandCodecs(Ledger.domain().commands()).ownThread(false)
+            .commandCodecs(Ledger.domain().commands()).ownThread(false).watchWhenSilentNs(watchWhenSilentNs)
             .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(50)).livenessTimeoutNs(TimeUnit.MINUTES.toNanos(1))
             .commandTimeoutNs(TimeUnit.SECONDS.toNanos(20)).attemptTimeoutNs(TimeUnit.SECONDS.toNanos(20));
         if (null != secret)

@@ -66,6 +66,8 @@ public final class KeelClient implements Agent, AutoCloseable
     private static final long WATCH_RENEW_MAX_NS = TimeUnit.SECONDS.toNanos(1);
     private static final long WATCH_RENEW_MIN_NS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long WATCH_REFUSED_MAX_NS = TimeUnit.SECONDS.toNanos(30);
+    /** Watches opened on suspicion stay this long after the primary last seemed silent. */
+    private static final long WATCH_LINGER_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final Context ctx;
     private final MediaDriver driver;
@@ -109,8 +111,13 @@ public final class KeelClient implements Agent, AutoCloseable
     private long nextCorrelationId;
     private int connects;
     private int watchTakeovers;
+    private int watchesOpened;
     private final Watch[] watches;
     private long watchRenewNs = WATCH_RENEW_MAX_NS;
+    private boolean awaitingAnswer; // something was sent to the primary that it has not answered since
+    private long awaitingSinceNs;   // when it was sent, or when the primary last spoke while more was in flight
+    private long lastSuspectNs;
+    private boolean suspectedOnce;
     private long sessionEpoch;
     private ErrorCode lastRejection;
     private String lastRejectionDetail;
@@ -254,6 +261,15 @@ public final class KeelClient implements Agent, AutoCloseable
     public synchronized int watchTakeovers()
     {
         return watchTakeovers;
+    }
+
+    /**
+     * @return watches this client has opened on other members so far (while its primary seemed silent, or all the
+     * time with {@code watchWhenSilentNs(0)}).
+     */
+    public synchronized int watchesOpened()
+    {
+        return watchesOpened;
     }
 
     /** @return commands in flight. */
@@ -487,7 +503,10 @@ public final class KeelClient implements Agent, AutoCloseable
                 if (nowNs - lastKeepAliveNs >= ctx.keepAliveIntervalNs)
                 {
                     lastKeepAliveNs = nowNs;
-                    offer(encoder.wrap(sendBuffer, 0).keepAlive(sessionId, nowNs));
+                    if (offer(encoder.wrap(sendBuffer, 0).keepAlive(sessionId, nowNs)))
+                    {
+                        awaiting(nowNs);
+                    }
                 }
                 if (nowNs - lastReceivedNs > ctx.livenessTimeoutNs)
                 {
@@ -619,6 +638,7 @@ public final class KeelClient implements Agent, AutoCloseable
             watch.retryAfterNs = 0;
         }
         state = CONNECTED;
+        awaitingAnswer = false;
         connects++;
         lastReceivedNs = nowNs;
         lastKeepAliveNs = nowNs;
@@ -674,6 +694,7 @@ public final class KeelClient implements Agent, AutoCloseable
             pending.expectedStreamId, pending.expectedVersion, pending.payload, 0, pending.payloadLength);
         if (offer(length))
         {
+            awaiting(nowNs);
             pending.queued = false;
             pending.waitingBackoff = false;
             pending.sends++;
@@ -687,6 +708,16 @@ public final class KeelClient implements Agent, AutoCloseable
     private void sendQuery(final PendingQuery query)
     {
         offer(encoder.wrap(sendBuffer, 0).query(sessionId, query.correlationId, query.streamId));
+    }
+
+    /** Something was sent to the primary: if nothing else was awaiting an answer, the clock starts now. */
+    private void awaiting(final long nowNs)
+    {
+        if (!awaitingAnswer)
+        {
+            awaitingAnswer = true;
+            awaitingSinceNs = nowNs;
+        }
     }
 
     private boolean offer(final int length)
@@ -868,6 +899,12 @@ public final class KeelClient implements Agent, AutoCloseable
             default:
                 break;
         }
+        if (awaitingAnswer)
+        {
+            // the primary spoke: what is still in flight waits from now
+            awaitingSinceNs = nowNs;
+            awaitingAnswer = state == CONNECTED && freeSlots.size() < slots.length;
+        }
     }
 
     private void onError(final long nowNs)
@@ -974,17 +1011,39 @@ public final class KeelClient implements Agent, AutoCloseable
     // ------------------------------------------------------------------------------------------------ watches
 
     /**
-     * Keeps a WATCH open on every member but the one this client talks to: a standby that becomes the primary
-     * answers it at once (CONNECTED, or CHALLENGE when it authenticates), so the client follows a failover as soon
-     * as it happens instead of after its liveness timeout. New watches start only while connected; a member that
-     * refuses one (an older node, a full session table) is asked again one renewal interval later.
+     * Keeps a WATCH open on every member but the one this client talks to while that one seems silent: a standby
+     * that becomes the primary answers it at once (CONNECTED, or CHALLENGE when it authenticates), so the client
+     * follows a failover as soon as it happens instead of after its liveness timeout.
+     * <p>
+     * The watches open once the primary has left something unanswered for {@link Context#watchWhenSilentNs} (well
+     * inside a pair's failure timeout, so the watch is in place before a standby can take over) and close one second
+     * after it last seemed silent; with 0 they stay open. A watch costs the client a publication its driver polls on
+     * every duty cycle, which is why it is not kept while the primary answers. New watches start only while
+     * connected; a member that refuses one (an older node, a full session table) is asked again later.
      */
     private int tendWatches(final long nowNs)
     {
+        if (state == CONNECTED && awaitingAnswer && nowNs - awaitingSinceNs > ctx.watchWhenSilentNs)
+        {
+            lastSuspectNs = nowNs;
+            suspectedOnce = true;
+        }
+        final boolean watching = 0 == ctx.watchWhenSilentNs ||
+            (suspectedOnce && nowNs - lastSuspectNs <= WATCH_LINGER_NS);
         int work = 0;
         for (int i = 0; i < watches.length; i++)
         {
             final Watch watch = watches[i];
+            if (!watching)
+            {
+                if (Aeron.NULL_VALUE != watch.registrationId)
+                {
+                    dropWatch(watch, nowNs);
+                    watch.retryAfterNs = 0; // not refused: the next suspicion opens it at once
+                    work++;
+                }
+                continue;
+            }
             if (i == memberIndex)
             {
                 if (Aeron.NULL_VALUE != watch.registrationId)
@@ -1003,6 +1062,7 @@ public final class KeelClient implements Agent, AutoCloseable
                         ctx.ingressStreamId);
                     watch.correlationId = nextCorrelationId++;
                     watch.nextSendNs = nowNs;
+                    watchesOpened++;
                     work++;
                 }
                 continue;
@@ -1317,6 +1377,7 @@ public final class KeelClient implements Agent, AutoCloseable
         private boolean ownThread = true;
         private boolean invokeDriver = true;
         private boolean watchStandbys = true;
+        private long watchWhenSilentNs = TimeUnit.MILLISECONDS.toNanos(10);
 
         Context conclude()
         {
@@ -1347,6 +1408,10 @@ public final class KeelClient implements Agent, AutoCloseable
                 memberConnectTimeoutNs <= 0 || keepAliveIntervalNs <= 0 || livenessTimeoutNs <= keepAliveIntervalNs)
             {
                 throw new IllegalArgumentException("timeouts must be > 0 and livenessTimeoutNs > keepAliveIntervalNs");
+            }
+            if (watchWhenSilentNs < 0)
+            {
+                throw new IllegalArgumentException("watchWhenSilentNs = " + watchWhenSilentNs + " must be >= 0");
             }
             if (retryBackoffInitialNs <= 0 || retryBackoffMaxNs < retryBackoffInitialNs)
             {
@@ -1524,7 +1589,8 @@ public final class KeelClient implements Agent, AutoCloseable
         }
 
         /**
-         * @param watchStandbys keep a WATCH on every other member, so a standby that takes over answers this client at
+         * @param watchStandbys keep a WATCH on every other member while the primary seems silent (see
+         *                      {@link #watchWhenSilentNs(long)}), so a standby that takes over answers this client at
          *                      once (default true); without it the client finds the new primary after its liveness
          *                      timeout.
          * @return this.
@@ -1532,6 +1598,20 @@ public final class KeelClient implements Agent, AutoCloseable
         public Context watchStandbys(final boolean watchStandbys)
         {
             this.watchStandbys = watchStandbys;
+            return this;
+        }
+
+        /**
+         * @param watchWhenSilentNs open the watches on the other members once the primary has left a command or a
+         *                          keep-alive unanswered for this long (default 10 ms, well inside a pair's 50 ms
+         *                          failure timeout); they close one second after the primary last seemed silent.
+         *                          0 keeps them open all the time, at the cost of one more publication for this
+         *                          client's driver to poll on every duty cycle (about 1 µs of round trip here).
+         * @return this.
+         */
+        public Context watchWhenSilentNs(final long watchWhenSilentNs)
+        {
+            this.watchWhenSilentNs = watchWhenSilentNs;
             return this;
         }
 

@@ -43,7 +43,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class GatewayRoundTrip implements SystemUnderTest
 {
-    /** {@code -Dkeel.bench.client.watch=false}: the client keeps no watch on the standby (a pair's series). */
+    /**
+     * {@code -Dkeel.bench.client.watch=false}: the client keeps no watch on the standby (a pair's series);
+     * {@code always}: it keeps one open all the time (the client's behaviour before watches opened on suspicion);
+     * default: the client's own default (a watch only while the primary seems silent).
+     */
     public static final String WATCH_PROP = "keel.bench.client.watch";
 
     private static final long CLIENT_ID = 7;
@@ -263,6 +267,10 @@ public final class GatewayRoundTrip implements SystemUnderTest
             .maxInFlight(settings.window).idle(idle).ownThread(false)
             .connectTimeoutNs(CONNECT_TIMEOUT_NS).invokeDriver(!settings.threadPerDriver)
             .watchStandbys(!"false".equals(System.getProperty(WATCH_PROP, "true")));
+        if ("always".equals(System.getProperty(WATCH_PROP)))
+        {
+            clientContext.watchWhenSilentNs(0);
+        }
         if (!settings.clientOwnDriver)
         {
             clientContext.aeronDirectoryName(
