@@ -83,7 +83,7 @@ class StandbyWatchTest
     }
 
     @Test
-    void byDefaultAClientWatchesOnlyOnceItsPrimaryFallsSilentAndStillFollowsTheTakeover() throws Exception
+    void aClientSetToWatchWhenSilentOpensItsWatchOnlyOnceItsPrimaryFallsSilentAndStillFollowsTheTakeover() throws Exception
     {
         final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(5));
         client = connect(members, null, TimeUnit.MILLISECONDS.toNanos(10));
