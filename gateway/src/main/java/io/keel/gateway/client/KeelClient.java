@@ -92,6 +92,7 @@ public final class KeelClient implements Agent, AutoCloseable
     private final Bytes<Void> encodeBytes;
     private final UnsafeBuffer encodeView;
     private AgentRunner runner;
+    private boolean released;
     private int state = DISCONNECTED;
     private int memberIndex;
     private int attemptsThisRound;
@@ -466,6 +467,18 @@ public final class KeelClient implements Agent, AutoCloseable
     {
         if (state == CLOSED)
         {
+            return 0;
+        }
+        if (aeron.isClosed())
+        {
+            // its driver timed out (or a shared Aeron was closed under it): nothing can be sent or received again,
+            // so fail what is in flight and stop, instead of failing every duty cycle
+            state = CLOSED;
+            failEverything();
+            if (null != runner)
+            {
+                throw new org.agrona.concurrent.AgentTerminationException("Aeron client closed: keel client stops");
+            }
             return 0;
         }
         int work = 0;
@@ -1208,32 +1221,21 @@ public final class KeelClient implements Agent, AutoCloseable
         }
         synchronized (this)
         {
-            if (state == CLOSED)
+            if (released)
             {
                 return;
             }
+            released = true;
             if (state == CONNECTED)
             {
                 offer(encoder.wrap(sendBuffer, 0).close(sessionId, ErrorCode.CLIENT_CLOSED));
             }
-            state = CLOSED;
-            for (final Pending pending : slots)
-            {
-                if (pending.inUse)
-                {
-                    fail(pending, ErrorCode.CLIENT_CLOSED, pending.sends > pending.refusals);
-                }
-            }
-            for (final PendingQuery query : queries.values())
-            {
-                query.future.completeExceptionally(new CommandFailedException(query.correlationId,
-                    ErrorCode.CLIENT_CLOSED, false));
-            }
-            queries.clear();
+            state = CLOSED; // it may be already: the duty cycle stops by itself when its Aeron client was closed
+            failEverything();
         }
         if (ownsAeron)
         {
-            if (null != driverInvoker)
+            if (null != driverInvoker && !aeron.isClosed())
             {
                 // no driver thread: run it briefly so the CLOSE message leaves before the driver stops
                 final long endNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5);
@@ -1245,7 +1247,7 @@ public final class KeelClient implements Agent, AutoCloseable
             }
             CloseHelper.quietCloseAll(aeron, driver);
         }
-        else
+        else if (!aeron.isClosed())
         {
             closePublication();
             for (final Watch watch : watches)
@@ -1254,6 +1256,24 @@ public final class KeelClient implements Agent, AutoCloseable
             }
             CloseHelper.quietClose(egress);
         }
+    }
+
+    /** Fail every command (outcome unknown when sent) and query in flight with {@link ErrorCode#CLIENT_CLOSED}. */
+    private void failEverything()
+    {
+        for (final Pending pending : slots)
+        {
+            if (pending.inUse)
+            {
+                fail(pending, ErrorCode.CLIENT_CLOSED, pending.sends > pending.refusals);
+            }
+        }
+        for (final PendingQuery query : queries.values())
+        {
+            query.future.completeExceptionally(new CommandFailedException(query.correlationId,
+                ErrorCode.CLIENT_CLOSED, false));
+        }
+        queries.clear();
     }
 
     /** A WATCH held open on another member. */
