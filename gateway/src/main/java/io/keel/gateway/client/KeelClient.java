@@ -26,6 +26,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.collections.IntArrayQueue;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -118,7 +119,6 @@ public final class KeelClient implements Agent, AutoCloseable
     private boolean awaitingAnswer; // something was sent to the primary that it has not answered since
     private long awaitingSinceNs;   // when it was sent, or when the primary last spoke while more was in flight
     private long lastSuspectNs;
-    private boolean suspectedOnce;
     private long sessionEpoch;
     private ErrorCode lastRejection;
     private String lastRejectionDetail;
@@ -179,6 +179,7 @@ public final class KeelClient implements Agent, AutoCloseable
         nextCommandId = ctx.firstCommandId;
         nextCorrelationId = System.nanoTime() & 0xFFFF_FFFFL;
         reconnectBackoffNs = ctx.reconnectBackoffInitialNs;
+        lastSuspectNs = System.nanoTime() - WATCH_LINGER_NS - 1; // never suspected yet
         watches = new Watch[ctx.watchStandbys ? ctx.members.size() : 0];
         for (int i = 0; i < watches.length; i++)
         {
@@ -477,7 +478,7 @@ public final class KeelClient implements Agent, AutoCloseable
             failEverything();
             if (null != runner)
             {
-                throw new org.agrona.concurrent.AgentTerminationException("Aeron client closed: keel client stops");
+                throw new AgentTerminationException("Aeron client closed: keel client stops");
             }
             return 0;
         }
@@ -723,10 +724,13 @@ public final class KeelClient implements Agent, AutoCloseable
         offer(encoder.wrap(sendBuffer, 0).query(sessionId, query.correlationId, query.streamId));
     }
 
-    /** Something was sent to the primary: if nothing else was awaiting an answer, the clock starts now. */
+    /**
+     * Something was sent to the primary: if nothing else was awaiting an answer, the clock starts now. Only tracked
+     * when watches open on silence (with watches always open the send path does nothing more).
+     */
     private void awaiting(final long nowNs)
     {
-        if (!awaitingAnswer)
+        if (!awaitingAnswer && 0 != ctx.watchWhenSilentNs)
         {
             awaitingAnswer = true;
             awaitingSinceNs = nowNs;
@@ -1024,25 +1028,24 @@ public final class KeelClient implements Agent, AutoCloseable
     // ------------------------------------------------------------------------------------------------ watches
 
     /**
-     * Keeps a WATCH open on every member but the one this client talks to while that one seems silent: a standby
-     * that becomes the primary answers it at once (CONNECTED, or CHALLENGE when it authenticates), so the client
-     * follows a failover as soon as it happens instead of after its liveness timeout.
+     * Keeps a WATCH open on every member but the one this client talks to: a standby that becomes the primary
+     * answers it at once (CONNECTED, or CHALLENGE when it authenticates), so the client follows a failover as soon
+     * as it happens instead of after its liveness timeout.
      * <p>
-     * With {@link Context#watchWhenSilentNs} above 0 the watches open only once the primary has left something
+     * A watch costs the client a publication its driver polls on every duty cycle. With
+     * {@link Context#watchWhenSilentNs} above 0 the watches open only once the primary has left something
      * unanswered that long (inside a pair's failure timeout, so the watch is in place before a standby can take
-     * over) and close one second after it last seemed silent; with 0 (the default) they stay open. A watch costs the client a publication its driver polls on
-     * every duty cycle, which is why it is not kept while the primary answers. New watches start only while
-     * connected; a member that refuses one (an older node, a full session table) is asked again later.
+     * over) and close one second after it last seemed silent; with 0 (the default) they stay open. New watches
+     * start only while connected; a member that refuses one (an older node, a full session table) is asked again
+     * later.
      */
     private int tendWatches(final long nowNs)
     {
         if (state == CONNECTED && awaitingAnswer && nowNs - awaitingSinceNs > ctx.watchWhenSilentNs)
         {
             lastSuspectNs = nowNs;
-            suspectedOnce = true;
         }
-        final boolean watching = 0 == ctx.watchWhenSilentNs ||
-            (suspectedOnce && nowNs - lastSuspectNs <= WATCH_LINGER_NS);
+        final boolean watching = 0 == ctx.watchWhenSilentNs || nowNs - lastSuspectNs <= WATCH_LINGER_NS;
         int work = 0;
         for (int i = 0; i < watches.length; i++)
         {
@@ -1609,10 +1612,10 @@ public final class KeelClient implements Agent, AutoCloseable
         }
 
         /**
-         * @param watchStandbys keep a WATCH on every other member while the primary seems silent (see
-         *                      {@link #watchWhenSilentNs(long)}), so a standby that takes over answers this client at
-         *                      once (default true); without it the client finds the new primary after its liveness
-         *                      timeout.
+         * @param watchStandbys keep a WATCH on every other member (all the time, or only while the primary seems
+         *                      silent: {@link #watchWhenSilentNs(long)}), so a standby that takes over answers this
+         *                      client at once (default true); without it the client finds the new primary after its
+         *                      liveness timeout.
          * @return this.
          */
         public Context watchStandbys(final boolean watchStandbys)
