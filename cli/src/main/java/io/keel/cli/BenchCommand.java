@@ -598,6 +598,11 @@ public final class BenchCommand implements Runnable
                 "the standby, so this matters only when the watch fails")
         long clientLivenessMs;
 
+        @Option(names = "--client-watch-when-silent-ms", defaultValue = "0", paramLabel = "MS",
+            description = "the client opens its watch on the standby only once the primary left something " +
+                "unanswered this long (default ${DEFAULT-VALUE}: the watch is always open, the client's own default)")
+        long clientWatchWhenSilentMs;
+
         @Option(names = "--node-arg", paramLabel = "ARG", description = "extra keel node argument (repeat), e.g. " +
             "--node-arg=--failure-timeout --node-arg=100")
         List<String> nodeArgs = new ArrayList<>();
@@ -612,14 +617,15 @@ public final class BenchCommand implements Runnable
         @Override
         public Integer call() throws Exception
         {
-            if (kills < 1 || kills > 1000 || rate < 1 || rate > 100_000 || accounts < 1 || clientLivenessMs < 5)
+            if (kills < 1 || kills > 1000 || rate < 1 || rate > 100_000 || accounts < 1 || clientLivenessMs < 5 ||
+                clientWatchWhenSilentMs < 0)
             {
                 System.err.println("bench failover: --kills in [1, 1000], --rate in [1, 100000], --accounts >= 1, " +
-                    "--client-liveness-ms >= 5");
+                    "--client-liveness-ms >= 5, --client-watch-when-silent-ms >= 0");
                 return 2;
             }
             return new io.keel.cli.demo.FailoverBench(System.out, kills, rate, accounts, settleMs, clientLivenessMs,
-                null == out ? new File("perf/results") : out, nodeArgs, witnessArgs).run();
+                clientWatchWhenSilentMs, null == out ? new File("perf/results") : out, nodeArgs, witnessArgs).run();
         }
     }
 

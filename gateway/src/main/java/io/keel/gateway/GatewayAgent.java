@@ -76,6 +76,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     private int watches;
     private boolean wasPrimary;
     private boolean wasLeading;
+    private long lastLeadingNs;
     private boolean ingressClosed;
     private boolean drained;
 
@@ -91,6 +92,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         this.errorHandler = errorHandler;
         this.maxCommandLength = engine.context().maxCommandLengthBytes();
         this.maxSessionTable = ctx.maxSessions() * 2 + 16;
+        this.lastLeadingNs = clock.nanoTime() - ctx.watchPublicationLingerNs() - 1; // never led yet
         this.assembler = new BoundedAssembler(this, ctx.maxMessageLengthBytes(), maxSessionTable);
         this.egressBuffer = new UnsafeBuffer(ByteBuffer.allocateDirect(
             Math.max(ctx.maxMessageLengthBytes(), Protocol.QUERY_RESULT_STATE_OFFSET + ctx.maxMessageLengthBytes())));
@@ -167,6 +169,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         if (gateway.isPrimary() != wasPrimary || leading() != wasLeading)
         {
             wasPrimary = gateway.isPrimary();
+            if (wasLeading)
+            {
+                lastLeadingNs = nowNs; // it held connects until now: the watch publication linger runs from here
+            }
             wasLeading = leading();
             nextHousekeepingNs = nowNs; // a new primary answers the clients watching it at once
         }
@@ -352,7 +358,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
      */
     private Session onConnect(final int imageSessionId, final boolean watch, final long nowNs)
     {
-        final boolean deferPublication = watch && !leading();
+        final boolean deferPublication = watch && !watchPublicationsWanted(nowNs);
         if (decoder.sessionId() != 0 || decoder.responseStreamId() <= 0)
         {
             counters.malformed.increment();
@@ -841,9 +847,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             return 1;
         }
-        if (!leading())
+        if (!watchPublicationsWanted(nowNs))
         {
-            dropPublication(session); // the primary spoke again: back to holding the watch without a publication
+            // the primary spoke again, long enough ago: back to holding the watch without a publication
+            dropPublication(session);
             return 1;
         }
         if (connected && gateway.isPrimary())
@@ -867,7 +874,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             return 1;
         }
-        if (!leading() || pendingSessions >= ctx.maxSessions())
+        if (!watchPublicationsWanted(nowNs) || pendingSessions >= ctx.maxSessions())
         {
             return 0; // not needed yet, or as many publications pending as connects may have: asked again later
         }
@@ -883,6 +890,15 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         session.createdNs = nowNs;
         pendingSessions++;
         return 1;
+    }
+
+    /**
+     * @return true while this member leads (see {@link #leading()}) or led within the watch publication linger (see
+     * {@link GatewayContext#watchPublicationLingerNs}): its watchers' publications are added, or kept.
+     */
+    private boolean watchPublicationsWanted(final long nowNs)
+    {
+        return leading() || nowNs - lastLeadingNs <= ctx.watchPublicationLingerNs();
     }
 
     /**

@@ -38,6 +38,8 @@ class StandbyWatchTest
     private KeelNode a;
     private KeelNode b;
     private KeelClient client;
+    /** The standbys here let go of their watchers' publications as soon as they stop holding connects. */
+    private long watchPublicationLingerNs = 0;
 
     @AfterEach
     void closeAll()
@@ -80,6 +82,35 @@ class StandbyWatchTest
         // and the client now watches the member it left, which holds the watch (it is not the primary)
         pollUntil(() -> a.gateway().counters().watchesActive.get() == 1, "member 0 holds the client's new watch");
         assertEquals(0, a.gateway().counters().watchesAnswered.get());
+    }
+
+    @Test
+    void aStandbyKeepsItsWatchersPublicationsForTheLingerAfterItLastHeldConnects() throws Exception
+    {
+        watchPublicationLingerNs = TimeUnit.SECONDS.toNanos(3);
+        final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(5));
+        client = connect(members, null);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+        assertEquals(0, publications(b), "a standby that never held connects has no publication to its watcher");
+
+        // a primary that is often late under load: the standby holds connects now and then; it adds the
+        // publication the first time and keeps it between holds, instead of adding and removing one each time
+        long releasedNs = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            b.gateway().holdConnects(true);
+            pollUntil(() -> 1 == publications(b), "member 1 connects to its watcher while it holds connects");
+            b.gateway().holdConnects(false);
+            releasedNs = System.nanoTime();
+            assertEquals(1, publications(b), "kept after the hold ended (hold " + (i + 1) + ")");
+        }
+        pollUntil(() -> 0 == publications(b), "member 1 lets go of the publication after the linger");
+        final long keptNs = System.nanoTime() - releasedNs;
+        assertTrue(keptNs >= watchPublicationLingerNs, "kept " + TimeUnit.NANOSECONDS.toMillis(keptNs) +
+            " ms after the last hold, the linger is 3000 ms");
+        assertEquals(1, b.gateway().counters().watchesActive.get(), "the watch itself stays");
+        assertEquals(0, b.gateway().counters().watchesAnswered.get());
     }
 
     @Test
@@ -229,7 +260,7 @@ class StandbyWatchTest
         {
             ctx.credentialsFile(credentials);
         }
-        ctx.gatewayContext().sessionTimeoutNs(sessionTimeoutNs);
+        ctx.gatewayContext().sessionTimeoutNs(sessionTimeoutNs).watchPublicationLingerNs(watchPublicationLingerNs);
         ctx.engineContext().epoch(epoch);
         return KeelNode.launch(ctx);
     }

@@ -55,6 +55,7 @@ public final class FailoverBench
     private final int accounts;
     private final long settleMs;
     private final long clientLivenessMs;
+    private final long clientWatchWhenSilentMs;
     private final File resultsDir;
     private final List<String> nodeArgs;
     private final List<String> witnessArgs;
@@ -91,12 +92,14 @@ public final class FailoverBench
      * @param accounts         accounts deposited into.
      * @param settleMs         load time between the standby's return to the in-sync set and the next kill.
      * @param clientLivenessMs the client's liveness timeout (keep-alives every liveness / 5).
+     * @param clientWatchWhenSilentMs the client's {@link KeelClient.Context#watchWhenSilentNs} in ms (0: watches
+     *                         always open, the client's default).
      * @param resultsDir       where the run folder goes.
      * @param nodeArgs         extra {@code keel node} arguments (none: the defaults are measured).
      * @param witnessArgs      extra {@code keel witness} arguments (none: the defaults are measured).
      */
     public FailoverBench(final PrintStream out, final int kills, final int rate, final int accounts,
-        final long settleMs, final long clientLivenessMs, final File resultsDir, final List<String> nodeArgs,
+        final long settleMs, final long clientLivenessMs, final long clientWatchWhenSilentMs, final File resultsDir, final List<String> nodeArgs,
         final List<String> witnessArgs)
     {
         this.out = out;
@@ -105,6 +108,7 @@ public final class FailoverBench
         this.accounts = accounts;
         this.settleMs = settleMs;
         this.clientLivenessMs = clientLivenessMs;
+        this.clientWatchWhenSilentMs = clientWatchWhenSilentMs;
         this.resultsDir = resultsDir;
         this.nodeArgs = nodeArgs;
         this.witnessArgs = witnessArgs;
@@ -121,6 +125,7 @@ public final class FailoverBench
         Runtime.getRuntime().addShutdownHook(cleanup);
         final long[] gapsMs = new long[kills];
         final long[] promotionMs = new long[kills];
+        final long[] followedMs = new long[kills];
         int done = 0;
         String failure = null;
         long lost = -1;
@@ -157,6 +162,7 @@ public final class FailoverBench
                 .retryBackoff(TimeUnit.MILLISECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(20))
                 .keepAliveIntervalNs(TimeUnit.MILLISECONDS.toNanos(Math.max(1, clientLivenessMs / 5)))
                 .livenessTimeoutNs(TimeUnit.MILLISECONDS.toNanos(clientLivenessMs))
+                .watchWhenSilentNs(TimeUnit.MILLISECONDS.toNanos(clientWatchWhenSilentMs))
                 .memberConnectTimeoutNs(TimeUnit.MILLISECONDS.toNanos(250))
                 .connectTimeoutNs(TimeUnit.SECONDS.toNanos(30))
                 .ownThread(false)))
@@ -181,6 +187,8 @@ public final class FailoverBench
                 long phaseStartNs = startNs;
                 long settleEndNs = 0;
                 long killNs = 0;
+                long followedNs = 0;
+                int connects = 0;
                 while (done < kills)
                 {
                     int work = 0;
@@ -197,6 +205,10 @@ public final class FailoverBench
                         }
                     }
                     work += client.poll();
+                    if (2 == phase && 0 == followedNs && client.connects() != connects)
+                    {
+                        followedNs = System.nanoTime(); // the client's session with the new primary is open
+                    }
                     if (nowNs - phaseStartNs > PHASE_TIMEOUT_NS)
                     {
                         throw new IllegalStateException("round " + (done + 1) + " stuck in phase " + phase +
@@ -230,6 +242,8 @@ public final class FailoverBench
                         killedId = primary;
                         lastOldAckNs = lastAckNs;
                         firstNewAckNs = 0;
+                        connects = client.connects();
+                        followedNs = 0;
                         killNs = System.nanoTime();
                         nodes[killedId].kill();
                         phase = 2;
@@ -261,11 +275,12 @@ public final class FailoverBench
                             killNs);
                         gapsMs[done] = TimeUnit.NANOSECONDS.toMillis(firstNewAckNs - lastOldAckNs);
                         promotionMs[done] = promotedNs > 0 ? TimeUnit.NANOSECONDS.toMillis(promotedNs - killNs) : -1;
+                        followedMs[done] = followedNs > 0 ? TimeUnit.NANOSECONDS.toMillis(followedNs - killNs) : -1;
                         done++;
                         final String promoted = nodes[survivor].line("promoted to primary", killNs);
                         out.printf(Locale.ROOT, "kill %2d: node %d killed; gap %4d ms (node %d announced primary " +
-                            "%d ms after the kill%s)%n", done, killedId, gapsMs[done - 1], survivor,
-                            promotionMs[done - 1], null == promoted || promoted.indexOf('(') < 0 ? "" :
+                            "%d ms after the kill, the client had a session with it after %d ms%s)%n", done, killedId,
+                            gapsMs[done - 1], survivor, promotionMs[done - 1], followedMs[done - 1], null == promoted || promoted.indexOf('(') < 0 ? "" :
                             "; its log: " + promoted.substring(promoted.indexOf('(') + 1, promoted.lastIndexOf(')')));
                         if (done < kills)
                         {
@@ -324,12 +339,12 @@ public final class FailoverBench
                 ReplicatedDemo.deleteTree(root);
             }
         }
-        return report(startedAt, Arrays.copyOf(gapsMs, done), Arrays.copyOf(promotionMs, done), lost, twice,
-            failure);
+        return report(startedAt, Arrays.copyOf(gapsMs, done), Arrays.copyOf(promotionMs, done),
+            Arrays.copyOf(followedMs, done), lost, twice, failure);
     }
 
-    private int report(final LocalDateTime startedAt, final long[] gapsMs, final long[] promotionMs, final long lost,
-        final long twice, final String failure) throws IOException
+    private int report(final LocalDateTime startedAt, final long[] gapsMs, final long[] promotionMs,
+        final long[] followedMs, final long lost, final long twice, final String failure) throws IOException
     {
         final long[] sorted = gapsMs.clone();
         Arrays.sort(sorted);
@@ -344,8 +359,10 @@ public final class FailoverBench
                 String.join(" ", nodeArgs))
             .setting("clientLivenessMs", clientLivenessMs)
             .setting("clientKeepAliveMs", Math.max(1, clientLivenessMs / 5))
+            .setting("clientWatchWhenSilentMs", clientWatchWhenSilentMs)
             .measurement("gapsMs", gapsMs)
             .measurement("promotionMs", promotionMs)
+            .measurement("clientFollowedMs", followedMs)
             .measurement("gapP50Ms", percentile(sorted, 50))
             .measurement("gapP99Ms", percentile(sorted, 99))
             .measurement("gapMaxMs", 0 == sorted.length ? -1 : sorted[sorted.length - 1])
@@ -357,7 +374,9 @@ public final class FailoverBench
             .measurement("killsWithStandbyOutOfSync", outOfSyncKills)
             .note("gap: the client's last acknowledgement from the killed primary to its first from the new one; " +
                 "percentiles by nearest rank over " + gapsMs.length + " kills")
-            .note("promotionMs: kill -9 to the survivor's 'primary in epoch' line (as read by this process)");
+            .note("promotionMs: kill -9 to the survivor's 'primary in epoch' line (as read by this process)")
+            .note("clientFollowedMs: kill -9 to the client's session with the new primary opening (its connects " +
+                "counter), as seen by the load loop");
         if (null != failure)
         {
             report.note("FAILED: " + failure);
