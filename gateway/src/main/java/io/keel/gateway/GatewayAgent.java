@@ -351,10 +351,9 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     }
 
     /**
-     * @param watch a WATCH: its response channel is checked now and kept, but while this member neither leads nor
-     *              may be about to (see {@link #leading()}) no publication is added for it (see
-     *              {@link #progressDeferredWatch}), so a standby's driver does not poll one more socket per watching
-     *              client on every duty cycle.
+     * @param watch a WATCH: its response channel is checked now and kept; when watch publications are deferred (see
+     *              {@link GatewayContext#deferWatchPublications}) and this member neither leads nor may be about to
+     *              (see {@link #leading()}), no publication is added for it yet (see {@link #progressDeferredWatch}).
      */
     private Session onConnect(final int imageSessionId, final boolean watch, final long nowNs)
     {
@@ -893,12 +892,13 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
     }
 
     /**
-     * @return true while this member leads (see {@link #leading()}) or led within the watch publication linger (see
-     * {@link GatewayContext#watchPublicationLingerNs}): its watchers' publications are added, or kept.
+     * @return true when watchers' publications are added, or kept: always, unless they are deferred (see
+     * {@link GatewayContext#deferWatchPublications}); then while this member leads (see {@link #leading()}) or led
+     * within the watch publication linger ({@link GatewayContext#watchPublicationLingerNs}).
      */
     private boolean watchPublicationsWanted(final long nowNs)
     {
-        return leading() || nowNs - lastLeadingNs <= ctx.watchPublicationLingerNs();
+        return !ctx.deferWatchPublications() || leading() || nowNs - lastLeadingNs <= ctx.watchPublicationLingerNs();
     }
 
     /**

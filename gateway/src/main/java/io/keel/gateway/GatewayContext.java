@@ -27,6 +27,11 @@ public final class GatewayContext
     /** A connect that does not complete in this long is dropped. */
     public static final String CONNECT_TIMEOUT_MS_PROP = "keel.gateway.connect.timeout.ms";
     /**
+     * true: a standby adds its watchers' publications only once it holds connects (see
+     * {@link #deferWatchPublications}); false (the default): as each WATCH arrives.
+     */
+    public static final String DEFER_WATCH_PUBLICATIONS_PROP = "keel.gateway.watch.publication.defer";
+    /**
      * How long a standby keeps the publications it added for its watchers (see {@link #watchPublicationLingerNs})
      * after it last held connects.
      */
@@ -69,6 +74,7 @@ public final class GatewayContext
         TimeUnit.MILLISECONDS.toNanos(Long.getLong(SESSION_TIMEOUT_MS_PROP, SESSION_TIMEOUT_MS_DEFAULT));
     private long connectTimeoutNs =
         TimeUnit.MILLISECONDS.toNanos(Long.getLong(CONNECT_TIMEOUT_MS_PROP, CONNECT_TIMEOUT_MS_DEFAULT));
+    private boolean deferWatchPublications = Boolean.getBoolean(DEFER_WATCH_PUBLICATIONS_PROP);
     private long watchPublicationLingerNs = TimeUnit.MILLISECONDS.toNanos(
         Long.getLong(WATCH_PUBLICATION_LINGER_MS_PROP, WATCH_PUBLICATION_LINGER_MS_DEFAULT));
     private int egressTermLengthBytes = Integer.getInteger(EGRESS_TERM_LENGTH_PROP, EGRESS_TERM_LENGTH_DEFAULT);
@@ -305,6 +311,34 @@ public final class GatewayContext
         return this;
     }
 
+    /** @return true when a standby adds its watchers' publications only once it holds connects. */
+    public boolean deferWatchPublications()
+    {
+        return deferWatchPublications;
+    }
+
+    /**
+     * Whether a standby holds its watchers' WATCHes without a response publication while its primary speaks.
+     * <ul>
+     *   <li>false (the default): it adds a publication to each watching client when the WATCH arrives, so at a
+     *   takeover it answers them at once. Its driver then has one sending socket per watching client to poll on
+     *   every duty cycle (about 0.6 us on a pair's closed-loop round trip p50, measured on 2 cores with one
+     *   client).</li>
+     *   <li>true: it adds them only once its primary falls silent and it holds connects, and keeps them for
+     *   {@link #watchPublicationLingerNs} after it last did. For many clients. Adding a publication costs the
+     *   driver milliseconds and the connect as long again (30-145 ms on a loaded 2-core machine), so a takeover
+     *   that comes before they connect waits for them: the failover bench's slowest gaps grew past 100 ms.</li>
+     * </ul>
+     *
+     * @param deferWatchPublications see above.
+     * @return this.
+     */
+    public GatewayContext deferWatchPublications(final boolean deferWatchPublications)
+    {
+        this.deferWatchPublications = deferWatchPublications;
+        return this;
+    }
+
     /** @return how long a standby keeps its watchers' publications after it last held connects. */
     public long watchPublicationLingerNs()
     {
@@ -312,13 +346,10 @@ public final class GatewayContext
     }
 
     /**
-     * A standby holds its watchers' WATCHes without a response publication while its primary speaks (its driver then
-     * polls no socket per watching client), and adds the publications once the primary falls silent and it holds
-     * connects, so they are connected by the time it may take over. Adding one costs its driver milliseconds of work
-     * and the connect takes as long again (30-145 ms measured on a loaded 2-core machine, longer than the whole
-     * failure timeout), so it keeps them this long after it last held connects: a primary that is often late under
-     * load then costs no add and remove each time, and a takeover soon after finds them connected. 0 lets them go as
-     * soon as the primary speaks again.
+     * With {@link #deferWatchPublications}, a standby adds its watchers' publications once its primary falls silent
+     * and it holds connects, and keeps them this long after it last did: a primary that is often late under load
+     * then costs no add and remove each time (milliseconds of driver work each), and a takeover soon after finds
+     * them connected. 0 lets them go as soon as the primary speaks again.
      *
      * @param watchPublicationLingerNs time, from 0 to an hour.
      * @return this.

@@ -38,7 +38,11 @@ class StandbyWatchTest
     private KeelNode a;
     private KeelNode b;
     private KeelClient client;
-    /** The standbys here let go of their watchers' publications as soon as they stop holding connects. */
+    /**
+     * Most standbys here defer their watchers' publications (the default adds one per WATCH at once) and let go of
+     * them as soon as they stop holding connects.
+     */
+    private boolean deferWatchPublications = true;
     private long watchPublicationLingerNs = 0;
 
     @AfterEach
@@ -82,6 +86,26 @@ class StandbyWatchTest
         // and the client now watches the member it left, which holds the watch (it is not the primary)
         pollUntil(() -> a.gateway().counters().watchesActive.get() == 1, "member 0 holds the client's new watch");
         assertEquals(0, a.gateway().counters().watchesAnswered.get());
+    }
+
+    @Test
+    void byDefaultAStandbyConnectsToEachWatcherAsTheWatchArrivesSoATakeoverNeedsNoNewPublication() throws Exception
+    {
+        deferWatchPublications = new GatewayContext().deferWatchPublications();
+        assertEquals(false, deferWatchPublications, "the default");
+        final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(5));
+        client = connect(members, null);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1, "member 1 holds the client's watch");
+        pollUntil(() -> 1 == publications(b), "member 1 connects to its watcher while its primary speaks");
+
+        b.gateway().primaryMemberId(1); // member 1 takes over (member 0 still thinks it leads: the client stays
+        // connected to it and follows the watch of a primary of a newer epoch)
+        pollUntil(() -> client.isConnected() && 1 == client.member().id(), "the client moved to member 1");
+        assertEquals(1, client.watchTakeovers());
+        assertEquals(1, publications(b), "the new primary answered on the publication it held, and added none");
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(2, 10))));
+        assertEquals(1, b.engine().counters().commands());
     }
 
     @Test
@@ -260,7 +284,8 @@ class StandbyWatchTest
         {
             ctx.credentialsFile(credentials);
         }
-        ctx.gatewayContext().sessionTimeoutNs(sessionTimeoutNs).watchPublicationLingerNs(watchPublicationLingerNs);
+        ctx.gatewayContext().sessionTimeoutNs(sessionTimeoutNs).watchPublicationLingerNs(watchPublicationLingerNs)
+            .deferWatchPublications(deferWatchPublications);
         ctx.engineContext().epoch(epoch);
         return KeelNode.launch(ctx);
     }
