@@ -71,6 +71,12 @@ public final class NodeCommand implements Callable<Integer>
             "small machines; default), shared gives it a thread of its own (more throughput)")
     String driverThreading;
 
+    @Option(names = "--defer-watch-publications",
+        description = "a standby adds its response publication to a watching client only once its primary falls " +
+            "silent, and keeps it 5 s after (default: as the watch arrives; deferring saves a socket per client on " +
+            "the standby, but a takeover may then wait for the publication to connect)")
+    boolean deferWatchPublications;
+
     @Option(names = "--engine-threading", defaultValue = "dedicated", paramLabel = "dedicated|gateway",
         description = "dedicated gives the business logic a thread of its own (default); gateway runs it inside the " +
             "gateway's duty cycle (with the driver invoked, one hot thread per node: no hand-off per command)")
@@ -226,6 +232,10 @@ public final class NodeCommand implements Callable<Integer>
                 context.replicationContext().heartbeatIntervalMs(heartbeatMs);
             }
             context.replicationContext().degradeToAsyncAfterMs(degradeAfterMs);
+            if (deferWatchPublications)
+            {
+                context.gatewayContext().deferWatchPublications(true);
+            }
             if (null != witness)
             {
                 context.replicationContext().witness(witness);
