@@ -258,10 +258,13 @@ public final class Journal implements AutoCloseable
             throw new JournalException("cannot truncate journal " + dir + " to " + position + ": outside [" +
                 startPosition() + ", " + end + "]");
         }
+        final long committedBefore = committedPosition;
+        final long durableBefore = durablePosition;
         try
         {
             final long epochBefore = checkGroupBoundary(position);
             final long cutStartMs = System.currentTimeMillis();
+            withdrawFrom(position); // readers stop at the position before a byte after it is cut
             writeTruncateIntent(position);
             cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
             Files.deleteIfExists(dir.resolve(TRUNCATE_INTENT_FILE));
@@ -276,6 +279,10 @@ public final class Journal implements AutoCloseable
             if (Files.exists(dir.resolve(TRUNCATE_INTENT_FILE)))
             {
                 appender.fail(); // the files are half cut: no write until the next open completes the truncation
+            }
+            else
+            {
+                restoreAfterFailedCut(end, committedBefore, durableBefore); // nothing was cut
             }
             throw new JournalException("truncation of journal " + dir + " to " + position + " failed: " + ex, ex);
         }
@@ -341,11 +348,14 @@ public final class Journal implements AutoCloseable
         {
             throw new JournalException("cannot reset journal " + dir + " to negative position " + position);
         }
+        appender.flush();
+        final long end = appender.position();
+        final long committedBefore = committedPosition;
+        final long durableBefore = durablePosition;
         try
         {
-            appender.flush();
-            final long end = appender.position();
             final long cutStartMs = System.currentTimeMillis();
+            withdrawFrom(Math.min(position, startPosition())); // no reader reads a file about to be set aside
             writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch);
             setAsideForReset(position);
             createSegment(position, epoch, System.currentTimeMillis());
@@ -363,6 +373,10 @@ public final class Journal implements AutoCloseable
             if (Files.exists(dir.resolve(RESET_INTENT_FILE)))
             {
                 appender.fail(); // segments half set aside: no write until the next open completes the reset
+            }
+            else
+            {
+                restoreAfterFailedCut(end, committedBefore, durableBefore); // nothing was set aside
             }
             throw new JournalException("journal " + dir + ": reset to position " + position + " failed: " + ex, ex);
         }
@@ -571,6 +585,27 @@ public final class Journal implements AutoCloseable
         {
             throw new JournalException("journal " + dir + " is open read-only");
         }
+    }
+
+    /**
+     * Before bytes from {@code position} on are cut or set aside: readers on other threads stop there (the committed
+     * position they read up to is lowered) and the tail cache no longer serves them, so no reader copies bytes that
+     * are about to change, nor reads a file while it is cut. If the cut then fails with its intent file written, the
+     * journal stays withdrawn (the next open completes the cut).
+     */
+    private void withdrawFrom(final long position)
+    {
+        forgetCachedFrom(position);
+        committedPosition = Math.min(committedPosition, position);
+        durablePosition = Math.min(durablePosition, position);
+    }
+
+    /** A cut failed before it wrote its intent file: the log is whole, so readers may read it all again. */
+    private void restoreAfterFailedCut(final long end, final long committedBefore, final long durableBefore)
+    {
+        forgetCachedFrom(end); // the cache holds nothing below the end: readers read what is left from the files
+        committedPosition = committedBefore;
+        durablePosition = durableBefore;
     }
 
     private void afterTruncation(final long position, final long epochBefore)

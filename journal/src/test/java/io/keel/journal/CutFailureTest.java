@@ -56,6 +56,61 @@ class CutFailureTest
     }
 
     @Test
+    void aTruncationThatFailsMidCutLeavesReadersAtThePositionAndTheNextOpenCompletesIt() throws IOException
+    {
+        final Path dir = root.resolve("t");
+        final long to;
+        final List<Frame> kept = new java.util.ArrayList<>();
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            final RandomWriter writer = new RandomWriter(new Random(3), 200);
+            writer.appendRandom(journal.appender(), 30);
+            journal.appender().flush();
+            long middle = -1;
+            for (final Frame frame : writer.written)
+            {
+                if (frame.endOfGroup() && frame.nextPosition() >= journal.committedPosition() / 2 && middle < 0)
+                {
+                    middle = frame.nextPosition();
+                }
+            }
+            to = middle;
+            for (final Frame frame : writer.written)
+            {
+                if (frame.position < to)
+                {
+                    kept.add(frame);
+                }
+            }
+            final long end = journal.committedPosition();
+            assertTrue(to > 0 && to < end);
+            // makes the copy of the cut bytes fail after the intent file (stands in for ENOSPC or EIO)
+            Files.write(dir.resolve(Journal.TRUNCATED_DIR), new byte[1]);
+            assertThrows(JournalException.class, () -> journal.truncate(to));
+            // the files may be half cut: a reader on another thread must not read past the position any more
+            assertEquals(to, journal.committedPosition(), "readers stop where the truncation was going");
+            assertTrue(journal.durablePosition() <= to, "nothing past the position is released as durable");
+            assertFramesEqual(kept, readAll(journal), "a reader sees the kept frames only");
+            Files.delete(dir.resolve(Journal.TRUNCATED_DIR));
+        }
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            assertEquals(to, journal.committedPosition(), "the next open completed the truncation");
+            assertFramesEqual(kept, readAll(journal), "the kept frames, whole");
+        }
+    }
+
+    private static void assertFramesEqual(final List<Frame> expected, final List<Frame> actual, final String what)
+    {
+        assertEquals(expected.size(), actual.size(), what + ": frames");
+        for (int i = 0; i < expected.size(); i++)
+        {
+            assertEquals(expected.get(i).position, actual.get(i).position, what + ": position of frame " + i);
+            assertArrayEquals(expected.get(i).bytes, actual.get(i).bytes, what + ": bytes of frame " + i);
+        }
+    }
+
+    @Test
     void aSegmentMovedAsideJustBeforeACrashIsNotPrunedAsOld() throws IOException
     {
         final Path dir = root.resolve("j");
