@@ -245,14 +245,15 @@ class ReplicatedPairProcessTest
         {
             try
             {
-                client.submit(1, new OpenAccount().set(9_002, 0), 0, Engine.ANY_VERSION).get(30, TimeUnit.SECONDS);
+                client.submit(1, new OpenAccount().set(9_002, 0), 0, Engine.ANY_VERSION).get(60, TimeUnit.SECONDS);
                 long commandId = 2;
                 while (running)
                 {
                     try
                     {
+                        // longer than the client's command timeout (30 s): the client fails the command first
                         final CommandOutcome outcome = client.submit(commandId, new io.keel.examples.ledger.Deposit()
-                            .set(9_002, 1), 0, Engine.ANY_VERSION).get(30, TimeUnit.SECONDS);
+                            .set(9_002, 1), 0, Engine.ANY_VERSION).get(60, TimeUnit.SECONDS);
                         if (outcome instanceof CommandOutcome.Accepted)
                         {
                             acks.add(new long[]{commandId, System.nanoTime()});
@@ -261,6 +262,13 @@ class ReplicatedPairProcessTest
                     catch (final java.util.concurrent.ExecutionException ex)
                     {
                         // outcome unknown: a new id next (this one may or may not be in the log)
+                    }
+                    catch (final java.util.concurrent.TimeoutException ex)
+                    {
+                        // the client did not even fail it: say so, and go on probing with a new id
+                        System.out.println("ack-gap probe: command " + commandId + " neither answered nor failed " +
+                            "in 60 s (client connected " + client.isConnected() + " to member " + client.member() +
+                            ")");
                     }
                     commandId++;
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
