@@ -735,6 +735,7 @@ public final class Journal implements AutoCloseable
         long tornFileOffset = -1;
         String tornReason = null;
         int tornSegmentIndex = -1;
+        long firstHeaderEpoch = 0;
 
         for (int i = 0; i < found.size(); i++)
         {
@@ -804,6 +805,10 @@ public final class Journal implements AutoCloseable
                 if (scan.violation != null)
                 {
                     throw new JournalCorruptedException(named.file, scan.violationOffset, scan.violation);
+                }
+                if (valid.isEmpty())
+                {
+                    firstHeaderEpoch = header.epoch;
                 }
                 valid.add(segment);
                 expectedBase = segment.positionAt(result.validEndOffset);
@@ -876,7 +881,9 @@ public final class Journal implements AutoCloseable
                 tornReason);
         }
         segments = segmentList.toArray(new Segment[0]);
-        lastEpoch = scan.lastGroupEpoch;
+        // a log without a whole group: the epoch its first segment was created in, which is the epoch a reset
+        // started it in (0 for a new journal), as resetTo reported before this open
+        lastEpoch = scan.groupEndOr(-1) < 0 ? firstHeaderEpoch : scan.lastGroupEpoch;
         lastTimestampNs = scan.lastGroupTimestampNs;
         committedPosition = groupEnd;
         durablePosition = groupEnd;

@@ -53,6 +53,7 @@ class JournalResetTest
         {
             assertEquals(to, journal.startPosition());
             assertTrue(readAll(journal).isEmpty());
+            assertEquals(7, journal.lastEpoch(), "the epoch the reset started the log in, after a reopen too");
         }
     }
 
