@@ -83,6 +83,7 @@ public final class FailoverBench
     private int killedId = -1;
     private int outOfSyncKills;
     private long lastOldAckNs;
+    private long killNs;
     private long firstNewAckNs;
 
     /**
@@ -186,7 +187,7 @@ public final class FailoverBench
                 int baselineId = primaryId;
                 long phaseStartNs = startNs;
                 long settleEndNs = 0;
-                long killNs = 0;
+                killNs = 0;
                 long followedNs = 0;
                 int connects = 0;
                 while (done < kills)
@@ -245,7 +246,9 @@ public final class FailoverBench
                         connects = client.connects();
                         followedNs = 0;
                         killNs = System.nanoTime();
-                        nodes[killedId].kill();
+                        // not waiting for the process to be gone: the loop keeps polling the client, as a client
+                        // process would (the wait, tens of ms at times, used to delay reading the last answers)
+                        nodes[killedId].signalKill();
                         phase = 2;
                         phaseStartNs = killNs;
                     }
@@ -424,8 +427,12 @@ public final class FailoverBench
         return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
     }
 
-    private void start(final int id) throws IOException
+    private void start(final int id) throws IOException, InterruptedException
     {
+        if (null != nodes[id])
+        {
+            nodes[id].awaitExit(); // killed: its files and ports are free only once it is gone
+        }
         final List<String> args = new ArrayList<>(List.of("node", "--members", members, "--id", Integer.toString(id),
             "--dir", root.resolve("node-" + id).toString(), "--witness", witnessAddress));
         args.addAll(nodeArgs);
@@ -528,7 +535,9 @@ public final class FailoverBench
             {
                 if (client.member().id() == killedId)
                 {
-                    lastOldAckNs = nowNs; // an answer the old primary sent before it died, read after the kill
+                    // an answer the old primary sent before it died, read after the kill: it cannot have been
+                    // sent later than the kill, whenever this loop got to it
+                    lastOldAckNs = Math.min(nowNs, killNs);
                 }
                 else if (0 == firstNewAckNs)
                 {

@@ -288,7 +288,19 @@ final class NodeProcess
     /** kill -9. */
     void kill() throws InterruptedException
     {
+        signalKill();
+        awaitExit();
+    }
+
+    /** SIGKILL, without waiting for the process to be gone (its teardown can take tens of ms). */
+    void signalKill()
+    {
         process.destroyForcibly();
+    }
+
+    /** Wait (at most 30 s) until the process has exited. */
+    void awaitExit() throws InterruptedException
+    {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 

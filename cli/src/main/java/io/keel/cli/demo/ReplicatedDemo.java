@@ -281,8 +281,12 @@ public final class ReplicatedDemo
         printFacts();
     }
 
-    private void start(final int id) throws IOException
+    private void start(final int id) throws IOException, InterruptedException
     {
+        if (null != nodes[id])
+        {
+            nodes[id].awaitExit(); // killed: its files and ports are free only once it is gone
+        }
         final Path dir = root.resolve("node-" + id);
         Files.createDirectories(dir);
         final List<String> args = new ArrayList<>(List.of("node", "--members", members, "--id", Integer.toString(id),
@@ -458,7 +462,7 @@ public final class ReplicatedDemo
                 }
                 out.printf("%n== 3. Kill: SIGKILL (kill -9) to the primary, node %d, mid-load%n", killedId);
                 killNs = System.nanoTime();
-                nodes[killedId].kill();
+                nodes[killedId].signalKill(); // the load goes on at once, as a client process's would
                 primaryId = -1;
                 event("node " + killedId + " killed; the client retries its in-flight transfers with the same " +
                     "command ids");
