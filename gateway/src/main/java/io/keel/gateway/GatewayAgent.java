@@ -171,7 +171,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
             wasPrimary = gateway.isPrimary();
             if (wasLeading)
             {
-                lastLeadingNs = nowNs; // it held connects until now: the watch publication linger runs from here
+                lastLeadingNs = nowNs; // it led until now: the watch publication linger runs from here
             }
             wasLeading = leading();
             nextHousekeepingNs = nowNs; // a new primary answers the clients watching it at once
@@ -408,6 +408,10 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         {
             pendingSessions++;
             nextHousekeepingNs = nowNs;
+            if (watch)
+            {
+                counters.watchPublicationsAdded.increment();
+            }
         }
         return session;
     }
@@ -888,6 +892,7 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
         }
         session.createdNs = nowNs;
         pendingSessions++;
+        counters.watchPublicationsAdded.increment();
         return 1;
     }
 
@@ -898,7 +903,16 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
      */
     private boolean watchPublicationsWanted(final long nowNs)
     {
-        return !ctx.deferWatchPublications() || leading() || nowNs - lastLeadingNs <= ctx.watchPublicationLingerNs();
+        if (!ctx.deferWatchPublications())
+        {
+            return true;
+        }
+        if (leading())
+        {
+            lastLeadingNs = nowNs; // the linger runs from the last time this member was seen leading
+            return true;
+        }
+        return nowNs - lastLeadingNs < ctx.watchPublicationLingerNs();
     }
 
     /**

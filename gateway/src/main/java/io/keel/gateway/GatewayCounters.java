@@ -55,6 +55,7 @@ public final class GatewayCounters implements AutoCloseable
     final AtomicCounter healthChecks;
     final AtomicCounter watchesActive;
     final AtomicCounter watchesAnswered;
+    final AtomicCounter watchPublicationsAdded;
 
     GatewayCounters(final Aeron aeron, final int memberId)
     {
@@ -98,6 +99,7 @@ public final class GatewayCounters implements AutoCloseable
         healthChecks = add(aeron, memberId, "health checks");
         watchesActive = add(aeron, memberId, "watches active");
         watchesAnswered = add(aeron, memberId, "watches answered");
+        watchPublicationsAdded = add(aeron, memberId, "watch publications added");
     }
 
     private AtomicCounter add(final Aeron aeron, final int memberId, final String name)

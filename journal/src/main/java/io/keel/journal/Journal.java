@@ -45,6 +45,11 @@ public final class Journal implements AutoCloseable
     private static final int OLD_INTENT_LENGTH = 20; // a truncate intent written before the reset intent existed
 
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
+    // how far a truncation or reset got (see failedCut)
+    private static final int CUT_NOT_STARTED = 0;
+    private static final int CUT_WRITING_INTENT = 1;
+    private static final int CUT_CUTTING = 2;
+    private static final int CUT_DONE = 3;
 
     private final JournalContext ctx;
     private final Path dir;
@@ -260,32 +265,30 @@ public final class Journal implements AutoCloseable
         }
         final long committedBefore = committedPosition;
         final long durableBefore = durablePosition;
+        final Path intentFile = dir.resolve(TRUNCATE_INTENT_FILE);
+        int stage = CUT_NOT_STARTED;
+        final long cutStartMs = System.currentTimeMillis();
         try
         {
             final long epochBefore = checkGroupBoundary(position);
-            final long cutStartMs = System.currentTimeMillis();
             withdrawFrom(position); // readers stop at the position before a byte after it is cut
+            stage = CUT_WRITING_INTENT;
             writeTruncateIntent(position);
+            stage = CUT_CUTTING;
             cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
-            Files.deleteIfExists(dir.resolve(TRUNCATE_INTENT_FILE));
+            Files.deleteIfExists(intentFile);
+            stage = CUT_DONE;
             fsyncDirectory(dir);
             afterTruncation(position, epochBefore);
-            LOG.warn("journal {} truncated to position {} (was {}); cut bytes kept in {}",
-                dir, position, end, dir.resolve(TRUNCATED_DIR));
-            pruneTruncated(cutStartMs);
         }
         catch (final IOException | RuntimeException ex)
         {
-            if (Files.exists(dir.resolve(TRUNCATE_INTENT_FILE)))
-            {
-                appender.fail(); // the files are half cut: no write until the next open completes the truncation
-            }
-            else
-            {
-                restoreAfterFailedCut(end, committedBefore, durableBefore); // nothing was cut
-            }
+            failedCut(stage, intentFile, end, committedBefore, durableBefore);
             throw new JournalException("truncation of journal " + dir + " to " + position + " failed: " + ex, ex);
         }
+        LOG.warn("journal {} truncated to position {} (was {}); cut bytes kept in {}",
+            dir, position, end, dir.resolve(TRUNCATED_DIR));
+        pruneTruncated(cutStartMs);
     }
 
     /**
@@ -352,34 +355,32 @@ public final class Journal implements AutoCloseable
         final long end = appender.position();
         final long committedBefore = committedPosition;
         final long durableBefore = durablePosition;
+        final Path intentFile = dir.resolve(RESET_INTENT_FILE);
+        int stage = CUT_NOT_STARTED;
+        final long cutStartMs = System.currentTimeMillis();
         try
         {
-            final long cutStartMs = System.currentTimeMillis();
             withdrawFrom(Math.min(position, startPosition())); // no reader reads a file about to be set aside
+            stage = CUT_WRITING_INTENT;
             writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch);
+            stage = CUT_CUTTING;
             setAsideForReset(position);
             createSegment(position, epoch, System.currentTimeMillis());
-            Files.deleteIfExists(dir.resolve(RESET_INTENT_FILE));
+            Files.deleteIfExists(intentFile);
+            stage = CUT_DONE;
             fsyncDirectory(dir);
             streamIndex.clear(position > 0);
             lastEpoch = epoch;
             afterTruncation(position, epoch);
-            LOG.warn("journal {} reset to start empty at position {} in epoch {}; the old log (to {}) is kept in {}",
-                dir, position, epoch, end, dir.resolve(TRUNCATED_DIR));
-            pruneTruncated(cutStartMs);
         }
         catch (final IOException | RuntimeException ex)
         {
-            if (Files.exists(dir.resolve(RESET_INTENT_FILE)))
-            {
-                appender.fail(); // segments half set aside: no write until the next open completes the reset
-            }
-            else
-            {
-                restoreAfterFailedCut(end, committedBefore, durableBefore); // nothing was set aside
-            }
+            failedCut(stage, intentFile, end, committedBefore, durableBefore);
             throw new JournalException("journal " + dir + ": reset to position " + position + " failed: " + ex, ex);
         }
+        LOG.warn("journal {} reset to start empty at position {} in epoch {}; the old log (to {}) is kept in {}",
+            dir, position, epoch, end, dir.resolve(TRUNCATED_DIR));
+        pruneTruncated(cutStartMs);
     }
 
     /**
@@ -600,12 +601,38 @@ public final class Journal implements AutoCloseable
         durablePosition = Math.min(durablePosition, position);
     }
 
-    /** A cut failed before it wrote its intent file: the log is whole, so readers may read it all again. */
-    private void restoreAfterFailedCut(final long end, final long committedBefore, final long durableBefore)
+    /**
+     * A truncation or reset failed at {@code stage}. Before its intent file was written nothing was cut: the log is
+     * whole, so readers may read it all again and writes go on (an intent file that a failure while writing it left
+     * behind is removed first; if even that fails, the journal refuses writes). From then on files may be cut, or
+     * are: the journal stays withdrawn and refuses writes until the next open completes the cut.
+     */
+    private void failedCut(final int stage, final Path intentFile, final long end, final long committedBefore,
+        final long durableBefore)
     {
-        forgetCachedFrom(end); // the cache holds nothing below the end: readers read what is left from the files
-        committedPosition = committedBefore;
-        durablePosition = durableBefore;
+        boolean whole = CUT_NOT_STARTED == stage;
+        if (CUT_WRITING_INTENT == stage)
+        {
+            try
+            {
+                Files.deleteIfExists(intentFile);
+                whole = true;
+            }
+            catch (final IOException | RuntimeException ignore)
+            {
+                // the next open may find it and cut: refuse writes until then
+            }
+        }
+        if (whole)
+        {
+            forgetCachedFrom(end); // the cache holds nothing below the end: readers read the files
+            committedPosition = committedBefore;
+            durablePosition = durableBefore;
+        }
+        else
+        {
+            appender.fail(); // files (half) cut or set aside: no write until the next open completes it
+        }
     }
 
     private void afterTruncation(final long position, final long epochBefore)
@@ -1130,7 +1157,7 @@ public final class Journal implements AutoCloseable
                     JournalContext.TRUNCATED_RETAIN_PROP, total);
             }
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex) // e.g. DirectoryIteratorException: best effort
         {
             LOG.warn("journal {}: could not prune {}: {}", dir, sideDir, ex.toString());
         }
@@ -1146,6 +1173,19 @@ public final class Journal implements AutoCloseable
         return candidate;
     }
 
+    /** @return the epoch the first segment was created in, from its header. */
+    private long firstSegmentEpoch() throws IOException
+    {
+        final Path file = segmentList.get(0).file;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
+        {
+            final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
+            FileChannelUtil.readFully(channel, headerBytes, 0);
+            headerBytes.flip();
+            return SegmentHeader.decode(file, headerBytes, checksums).epoch;
+        }
+    }
+
     /**
      * Check that a position is the end of a whole group in the log and return the epoch of the frame before it.
      */
@@ -1154,7 +1194,7 @@ public final class Journal implements AutoCloseable
         final long start = startPosition();
         if (position == start)
         {
-            return 0;
+            return firstSegmentEpoch(); // no frame before it: as an open reports a log without a whole group
         }
         final long[] previous = { -1, 0, 0 }; // end position of previous frame, its flags, its epoch
         final SegmentScanner scanner = new SegmentScanner(ctx.maxFrameLengthBytes(), ctx.readBufferBytes());

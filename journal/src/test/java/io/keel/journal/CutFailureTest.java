@@ -56,7 +56,7 @@ class CutFailureTest
     }
 
     @Test
-    void aTruncationThatFailsMidCutLeavesReadersAtThePositionAndTheNextOpenCompletesIt() throws IOException
+    void aTruncationThatFailsAfterItsIntentLeavesReadersAtThePositionAndTheNextOpenCompletesIt() throws IOException
     {
         final Path dir = root.resolve("t");
         final long to;
@@ -87,16 +87,62 @@ class CutFailureTest
             // makes the copy of the cut bytes fail after the intent file (stands in for ENOSPC or EIO)
             Files.write(dir.resolve(Journal.TRUNCATED_DIR), new byte[1]);
             assertThrows(JournalException.class, () -> journal.truncate(to));
-            // the files may be half cut: a reader on another thread must not read past the position any more
+            // from the intent on, files may be half cut (here the copy of the cut bytes failed before any cut):
+            // a reader on another thread must not read past the position any more, nor may anything be appended
             assertEquals(to, journal.committedPosition(), "readers stop where the truncation was going");
             assertTrue(journal.durablePosition() <= to, "nothing past the position is released as durable");
             assertFramesEqual(kept, readAll(journal), "a reader sees the kept frames only");
+            assertThrows(JournalException.class, () ->
+            {
+                journal.appender().append(7, 1, 1, 999, 0, 0, 1, new UnsafeBuffer(new byte[16]), 0, 16, true);
+                journal.appender().flush();
+            }, "no write until the next open has completed the truncation");
             Files.delete(dir.resolve(Journal.TRUNCATED_DIR));
         }
         try (Journal journal = Journal.open(ctx(dir)))
         {
             assertEquals(to, journal.committedPosition(), "the next open completed the truncation");
             assertFramesEqual(kept, readAll(journal), "the kept frames, whole");
+        }
+    }
+
+    @Test
+    void aTruncationThatFailsWritingItsIntentCutsNothingAndTheJournalGoesOn() throws IOException
+    {
+        final Path dir = root.resolve("u");
+        final long after;
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            final RandomWriter writer = new RandomWriter(new Random(4), 200);
+            writer.appendRandom(journal.appender(), 20);
+            journal.appender().flush();
+            final List<Frame> all = readAll(journal);
+            final long end = journal.committedPosition();
+            long to = -1;
+            for (final Frame frame : writer.written)
+            {
+                if (frame.endOfGroup() && to < 0 && frame.nextPosition() >= end / 2)
+                {
+                    to = frame.nextPosition();
+                }
+            }
+            // makes writing the intent fail before anything is cut (stands in for ENOSPC or EIO)
+            Files.createDirectory(dir.resolve(Journal.TRUNCATE_INTENT_FILE + Journal.TEMP_SUFFIX));
+            final long cutTo = to;
+            assertThrows(JournalException.class, () -> journal.truncate(cutTo));
+            assertEquals(end, journal.committedPosition(), "nothing was cut: readers read the whole log again");
+            assertEquals(end, journal.durablePosition());
+            assertFramesEqual(all, readAll(journal), "the whole log");
+            Files.delete(dir.resolve(Journal.TRUNCATE_INTENT_FILE + Journal.TEMP_SUFFIX));
+            writer.syncWith(journal);
+            writer.appendRandom(journal.appender(), 2); // writes go on
+            journal.appender().flush();
+            after = journal.committedPosition();
+            assertTrue(after > end);
+        }
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            assertEquals(after, journal.committedPosition(), "no truncation on the next open either");
         }
     }
 

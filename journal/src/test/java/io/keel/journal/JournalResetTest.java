@@ -57,6 +57,33 @@ class JournalResetTest
         }
     }
 
+    @Test
+    void truncatingBackToTheStartOfAResetLogGivesTheResetEpochInMemoryAndAfterAReopen() throws IOException
+    {
+        final Path dir = root.resolve("s");
+        final long to = 1 << 20;
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            final RandomWriter writer = new RandomWriter(new Random(SEED + 1), 300);
+            writer.appendRandom(journal.appender(), 5);
+            journal.appender().flush();
+            journal.resetTo(to, 7);
+            writer.syncWith(journal);
+            writer.epoch = 9;
+            writer.appendRandom(journal.appender(), 5);
+            journal.appender().flush();
+            assertEquals(9, journal.lastEpoch());
+            journal.truncate(to);
+            assertEquals(to, journal.committedPosition());
+            assertEquals(7, journal.lastEpoch(), "the epoch the reset started the log in");
+        }
+        try (Journal journal = Journal.open(ctx(dir)))
+        {
+            assertEquals(to, journal.committedPosition());
+            assertEquals(7, journal.lastEpoch(), "the same after a reopen");
+        }
+    }
+
     /**
      * A crash after the intent file was written, at each point of the reset (nothing moved yet; the newest segments
      * moved; everything moved and the new segment created but the intent not yet deleted): the next open finishes

@@ -470,6 +470,10 @@ public final class FailoverBench
 
     private void stop(final int id) throws InterruptedException
     {
+        if (nodes[id].killed())
+        {
+            nodes[id].awaitExit(); // SIGKILLed without waiting: may not be gone (or reaped) yet
+        }
         if (!nodes[id].isAlive())
         {
             return; // the last round's victim: not restarted

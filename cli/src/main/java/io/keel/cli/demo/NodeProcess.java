@@ -34,6 +34,7 @@ final class NodeProcess
     private final Process process;
     private final List<String> lines = new ArrayList<>();
     private final List<Long> lineTimesNs = new ArrayList<>();
+    private volatile boolean killed;
     private final long startNs;
 
     private NodeProcess(final String name, final List<String> command, final BiConsumer<String, Long> onLine)
@@ -295,7 +296,14 @@ final class NodeProcess
     /** SIGKILL, without waiting for the process to be gone (its teardown can take tens of ms). */
     void signalKill()
     {
+        killed = true;
         process.destroyForcibly();
+    }
+
+    /** @return true once {@link #signalKill} was called. */
+    boolean killed()
+    {
+        return killed;
     }
 
     /** Wait (at most 30 s) until the process has exited. */

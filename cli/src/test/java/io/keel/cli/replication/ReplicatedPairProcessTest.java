@@ -276,7 +276,10 @@ class ReplicatedPairProcessTest
             }
             catch (final Exception ex)
             {
-                ex.printStackTrace();
+                if (running) // else interrupted by close()
+                {
+                    ex.printStackTrace();
+                }
             }
         }
 
@@ -318,6 +321,7 @@ class ReplicatedPairProcessTest
         public void close() throws InterruptedException
         {
             running = false;
+            interrupt(); // it may be waiting up to a minute for an answer
             join(10_000);
             client.close();
         }
