@@ -26,6 +26,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
 
@@ -270,6 +271,7 @@ public final class ReplicatedDemo
         out.printf("%n== 4. Stop both nodes (SIGTERM, standby first) and read their journals%n");
         final int primary = primaryId;
         final int standby = 1 - primary;
+        awaitStandbyCaughtUp(primary, standby);
         final int standbyExit = nodes[standby].stop(STOP_TIMEOUT_MS);
         final int primaryExit = nodes[primary].stop(STOP_TIMEOUT_MS);
         printNodeEvents();
@@ -547,6 +549,50 @@ public final class ReplicatedDemo
             facts.add(String.format(Locale.ROOT, "rejoin: old primary back as standby %,d ms after its restart " +
                 "(JVM start, log matching, catch-up)", ms(timeNs - restartNs)));
         }
+    }
+
+    /**
+     * The load is over; the rejoined standby may still be catching up (it rejoined late in the load, or the
+     * primary acknowledged alone meanwhile): wait, with a deadline, until its journal ends where the primary's does,
+     * as its counters file says, so the checks compare whole journals. Past the deadline the checks report it.
+     */
+    private void awaitStandbyCaughtUp(final int primary, final int standby)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
+        try (io.keel.gateway.ops.CountersFile primaryCounters =
+                io.keel.gateway.ops.CountersFile.openReadOnly(root.resolve("node-" + primary));
+            io.keel.gateway.ops.CountersFile standbyCounters =
+                io.keel.gateway.ops.CountersFile.openReadOnly(root.resolve("node-" + standby)))
+        {
+            while (System.nanoTime() < deadlineNs)
+            {
+                final long primaryEnd = journalEnd(primaryCounters);
+                final long standbyEnd = journalEnd(standbyCounters);
+                if (primaryEnd >= 0 && primaryEnd == standbyEnd)
+                {
+                    return;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+            out.printf("  node %d had not caught up with node %d after %d s%n", standby, primary, AWAIT_MS / 1000);
+        }
+        catch (final RuntimeException ex)
+        {
+            out.printf("  could not read the nodes' counters (%s); stopping them as they are%n", ex.getMessage());
+        }
+    }
+
+    private static long journalEnd(final io.keel.gateway.ops.CountersFile counters)
+    {
+        for (final io.keel.gateway.ops.CountersFile.Value value :
+            io.keel.gateway.ops.CountersFile.values(counters.reader()))
+        {
+            if (value.name().startsWith("replication position"))
+            {
+                return value.value();
+            }
+        }
+        return -1;
     }
 
     private void progress(final double elapsedS, final KeelClient client)
