@@ -230,8 +230,12 @@ public final class BankCommand implements Callable<Integer>
             if (nowNs >= nextProgressNs)
             {
                 nextProgressNs += TimeUnit.SECONDS.toNanos(1);
-                System.out.printf("keel bank: %,d sent, %,d ok, %,d rejected, %,d unknown, in flight %d, p99 %.1f us%n",
-                    sent, ok, rejected, unknown, client.inFlight(), latency.getValueAtPercentile(99) / 1000.0);
+                final io.keel.gateway.Member member = client.member();
+                System.out.printf("keel bank: %,d sent, %,d ok, %,d rejected, %,d unknown, in flight %d, p99 %.1f us " +
+                    "(%s member %s; sessions %d, %d through a watch)%n", sent, ok, rejected, unknown,
+                    client.inFlight(), latency.getValueAtPercentile(99) / 1000.0,
+                    client.isConnected() ? "connected to" : "connecting, last", null == member ? "-" : member.id(),
+                    client.connects(), client.watchTakeovers());
             }
             idleStrategy.idle(work);
         }

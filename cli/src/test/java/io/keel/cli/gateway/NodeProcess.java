@@ -151,6 +151,12 @@ public final class NodeProcess implements AutoCloseable
         return process.isAlive();
     }
 
+    /** @return the name it was started with. */
+    public String name()
+    {
+        return name;
+    }
+
     public String output()
     {
         synchronized (lines)

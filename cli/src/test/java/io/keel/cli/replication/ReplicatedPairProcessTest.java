@@ -198,7 +198,7 @@ class ReplicatedPairProcessTest
         final List<Long> gapsMs = new ArrayList<>();
         for (int round = 0; round < 3; round++)
         {
-            awaitOkLines(history, okLines(history) + 200);
+            awaitBank(history, okLines(history) + 200);
             final int standby = 1 - primary;
             final long killNs = System.nanoTime();
             nodes[primary].kill();
@@ -431,6 +431,26 @@ class ReplicatedPairProcessTest
                     " ms (has " + okLines(history) + ")");
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    /** {@link #awaitOkLines}, failing with the last lines of every node started (what the bank was stuck on). */
+    void awaitBank(final Path history, final int count)
+    {
+        try
+        {
+            awaitOkLines(history, count);
+        }
+        catch (final AssertionError ex)
+        {
+            final StringBuilder tails = new StringBuilder(ex.getMessage());
+            for (final NodeProcess node : all)
+            {
+                final String[] lines = node.output().split("\n");
+                tails.append("\n--- ").append(node.name()).append(":\n").append(String.join("\n",
+                    Arrays.copyOfRange(lines, Math.max(0, lines.length - 40), lines.length)));
+            }
+            throw new AssertionError(tails.toString(), ex);
         }
     }
 
