@@ -898,21 +898,14 @@ final class GatewayAgent implements Agent, BoundedAssembler.Handler, MessageHand
 
     /**
      * @return true when watchers' publications are added, or kept: always, unless they are deferred (see
-     * {@link GatewayContext#deferWatchPublications}); then while this member leads (see {@link #leading()}) or led
-     * within the watch publication linger ({@link GatewayContext#watchPublicationLingerNs}).
+     * {@link GatewayContext#deferWatchPublications}); then while this member leads (see {@link #leading()}, as of
+     * this duty cycle's check, which also records when it stopped) or led within the watch publication linger
+     * ({@link GatewayContext#watchPublicationLingerNs}).
      */
     private boolean watchPublicationsWanted(final long nowNs)
     {
-        if (!ctx.deferWatchPublications())
-        {
-            return true;
-        }
-        if (leading())
-        {
-            lastLeadingNs = nowNs; // the linger runs from the last time this member was seen leading
-            return true;
-        }
-        return nowNs - lastLeadingNs < ctx.watchPublicationLingerNs();
+        return !ctx.deferWatchPublications() || wasLeading ||
+            nowNs - lastLeadingNs < ctx.watchPublicationLingerNs();
     }
 
     /**
