@@ -788,9 +788,7 @@ public final class Journal implements AutoCloseable
                     throw new JournalCorruptedException(named.file, 0,
                         "segment shorter than its header (" + fileLength + " bytes)");
                 }
-                final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
-                FileChannelUtil.readFully(channel, headerBytes, 0);
-                headerBytes.flip();
+                final ByteBuffer headerBytes = readHeaderBytes(channel);
                 final SegmentHeader header;
                 try
                 {
@@ -1005,9 +1003,7 @@ public final class Journal implements AutoCloseable
                 {
                     continue;
                 }
-                final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
-                FileChannelUtil.readFully(channel, headerBytes, 0);
-                headerBytes.flip();
+                final ByteBuffer headerBytes = readHeaderBytes(channel);
                 final SegmentHeader header;
                 try
                 {
@@ -1179,11 +1175,17 @@ public final class Journal implements AutoCloseable
         final Path file = segmentList.get(0).file;
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ))
         {
-            final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
-            FileChannelUtil.readFully(channel, headerBytes, 0);
-            headerBytes.flip();
-            return SegmentHeader.decode(file, headerBytes, checksums).epoch;
+            return SegmentHeader.decode(file, readHeaderBytes(channel), checksums).epoch;
         }
+    }
+
+    /** @return a segment's header bytes (at position 0, {@link SegmentHeader#LENGTH} of them), ready to decode. */
+    private static ByteBuffer readHeaderBytes(final FileChannel channel) throws IOException
+    {
+        final ByteBuffer headerBytes = ByteBuffer.allocateDirect(SegmentHeader.LENGTH);
+        FileChannelUtil.readFully(channel, headerBytes, 0);
+        headerBytes.flip();
+        return headerBytes;
     }
 
     /**
