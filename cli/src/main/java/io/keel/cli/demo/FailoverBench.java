@@ -100,8 +100,8 @@ public final class FailoverBench
      * @param witnessArgs      extra {@code keel witness} arguments (none: the defaults are measured).
      */
     public FailoverBench(final PrintStream out, final int kills, final int rate, final int accounts,
-        final long settleMs, final long clientLivenessMs, final long clientWatchWhenSilentMs, final File resultsDir, final List<String> nodeArgs,
-        final List<String> witnessArgs)
+        final long settleMs, final long clientLivenessMs, final long clientWatchWhenSilentMs, final File resultsDir,
+        final List<String> nodeArgs, final List<String> witnessArgs)
     {
         this.out = out;
         this.kills = kills;
@@ -283,7 +283,8 @@ public final class FailoverBench
                         final String promoted = nodes[survivor].line("promoted to primary", killNs);
                         out.printf(Locale.ROOT, "kill %2d: node %d killed; gap %4d ms (node %d announced primary " +
                             "%d ms after the kill, the client had a session with it after %d ms%s)%n", done, killedId,
-                            gapsMs[done - 1], survivor, promotionMs[done - 1], followedMs[done - 1], null == promoted || promoted.indexOf('(') < 0 ? "" :
+                            gapsMs[done - 1], survivor, promotionMs[done - 1], followedMs[done - 1],
+                            null == promoted || promoted.indexOf('(') < 0 ? "" :
                             "; its log: " + promoted.substring(promoted.indexOf('(') + 1, promoted.lastIndexOf(')')));
                         if (done < kills)
                         {

@@ -8,6 +8,7 @@ import io.keel.examples.ledger.Transfer;
 import io.keel.gateway.client.KeelClient;
 import io.keel.gateway.client.Response;
 import io.keel.gateway.client.ResponseListener;
+import io.keel.gateway.ops.CountersFile;
 import io.keel.gateway.protocol.ErrorCode;
 import org.HdrHistogram.Histogram;
 import org.agrona.collections.Long2LongHashMap;
@@ -559,10 +560,8 @@ public final class ReplicatedDemo
     private void awaitStandbyCaughtUp(final int primary, final int standby)
     {
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
-        try (io.keel.gateway.ops.CountersFile primaryCounters =
-                io.keel.gateway.ops.CountersFile.openReadOnly(root.resolve("node-" + primary));
-            io.keel.gateway.ops.CountersFile standbyCounters =
-                io.keel.gateway.ops.CountersFile.openReadOnly(root.resolve("node-" + standby)))
+        try (CountersFile primaryCounters = CountersFile.openReadOnly(root.resolve("node-" + primary));
+            CountersFile standbyCounters = CountersFile.openReadOnly(root.resolve("node-" + standby)))
         {
             while (System.nanoTime() < deadlineNs)
             {
@@ -582,10 +581,9 @@ public final class ReplicatedDemo
         }
     }
 
-    private static long journalEnd(final io.keel.gateway.ops.CountersFile counters)
+    private static long journalEnd(final CountersFile counters)
     {
-        for (final io.keel.gateway.ops.CountersFile.Value value :
-            io.keel.gateway.ops.CountersFile.values(counters.reader()))
+        for (final CountersFile.Value value : CountersFile.values(counters.reader()))
         {
             if (value.name().startsWith("replication position"))
             {
