@@ -1165,7 +1165,10 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                     " (appender at " + appender.position() + ", " + replayGroupEvents + " events of an open group)");
             }
             epoch = newEpoch;
-            lastRequiredPosition = Math.max(lastRequiredPosition, end);
+            // from the log's end, not above it: a follower has no answer waiting, and what it remembers from before
+            // may lie beyond a tail cut since (recovery sets it to the journal's end at start, which for a killed
+            // ASYNC primary includes the tail its standby never had); answers would wait until the log grew past it
+            lastRequiredPosition = end;
             lastTimestampNs = Math.max(lastTimestampNs, journal.lastTimestampNs());
             lastSnapshotTimeNs = System.nanoTime();
             eventsSinceSnapshot = 0;
