@@ -203,7 +203,7 @@ class ReplicatedPairProcessTest
             final long killNs = System.nanoTime();
             nodes[primary].kill();
             awaitPrimary(standby);
-            gapsMs.add(probe.awaitAckAfter(killNs));
+            gapsMs.add(probe.awaitAckAfter(killNs, standby));
             start(primary);
             awaitFollowing(primary, standby);
             primary = standby;
@@ -226,11 +226,11 @@ class ReplicatedPairProcessTest
         assertJournalsIdentical();
     }
 
-    /** One client sending deposits one at a time, remembering when each was acknowledged. */
+    /** One client sending deposits one at a time, remembering when each was acknowledged and by whom. */
     final class AckGapProbe extends Thread implements AutoCloseable
     {
         final KeelClient client;
-        final List<long[]> acks = java.util.Collections.synchronizedList(new ArrayList<>()); // {commandId, ackNs}
+        final AckLog acks = new AckLog();
         volatile boolean running = true;
 
         AckGapProbe(final KeelClient client)
@@ -256,7 +256,7 @@ class ReplicatedPairProcessTest
                             .set(9_002, 1), 0, Engine.ANY_VERSION).get(60, TimeUnit.SECONDS);
                         if (outcome instanceof CommandOutcome.Accepted)
                         {
-                            acks.add(new long[]{commandId, System.nanoTime()});
+                            acks.add(commandId, client.member());
                         }
                     }
                     catch (final java.util.concurrent.ExecutionException ex)
@@ -267,8 +267,7 @@ class ReplicatedPairProcessTest
                     {
                         // the client did not even fail it: say so, and go on probing with a new id
                         System.out.println("ack-gap probe: command " + commandId + " neither answered nor failed " +
-                            "in 60 s (client connected " + client.isConnected() + " to member " + client.member() +
-                            ")");
+                            "in 60 s (" + clientState() + ")");
                     }
                     commandId++;
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
@@ -283,38 +282,20 @@ class ReplicatedPairProcessTest
             }
         }
 
-        /** @return ms from the last acknowledgement before killNs to the first after it. */
-        long awaitAckAfter(final long killNs)
+        String clientState()
         {
-            final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
-            while (System.nanoTime() < deadlineNs)
-            {
-                synchronized (acks)
-                {
-                    long before = -1;
-                    for (final long[] ack : acks)
-                    {
-                        if (ack[1] < killNs)
-                        {
-                            before = ack[1];
-                        }
-                        else if (before > 0)
-                        {
-                            return TimeUnit.NANOSECONDS.toMillis(ack[1] - before);
-                        }
-                    }
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-            }
-            throw new AssertionError("no acknowledgement after the kill within " + AWAIT_MS + " ms");
+            return "client connected " + client.isConnected() + " to member " + client.member();
+        }
+
+        /** @return ms from the last acknowledgement before killNs to the new primary's first after it. */
+        long awaitAckAfter(final long killNs, final int newPrimary)
+        {
+            return acks.gapAfter(killNs, newPrimary, AWAIT_MS, this::clientState);
         }
 
         long lostAcknowledged(final Map<String, Integer> groups)
         {
-            synchronized (acks)
-            {
-                return acks.stream().filter(a -> !groups.containsKey(key(9, a[0]))).count();
-            }
+            return acks.lostAcknowledged(groups, 9);
         }
 
         @Override

@@ -34,7 +34,6 @@ import static io.keel.cli.replication.ReplicatedPairProcessTest.assertAcknowledg
 import static io.keel.cli.replication.ReplicatedPairProcessTest.assertJournalsIdentical;
 import static io.keel.cli.replication.ReplicatedPairProcessTest.awaitOkLines;
 import static io.keel.cli.replication.ReplicatedPairProcessTest.groupsPerCommand;
-import static io.keel.cli.replication.ReplicatedPairProcessTest.key;
 import static io.keel.cli.replication.ReplicatedPairProcessTest.okLines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -107,7 +106,7 @@ class WitnessPairProcessTest
             final long killNs = System.nanoTime();
             nodes[0].kill();
             awaitPrimary(1);
-            final long gapMs = probe.awaitAckAfter(killNs);
+            final long gapMs = probe.awaitAckAfter(killNs, 1);
             if (Boolean.getBoolean("keel.test.diagnose"))
             {
                 System.out.println("kill at " + java.time.LocalTime.now().minusNanos(System.nanoTime() - killNs) +
@@ -382,7 +381,7 @@ class WitnessPairProcessTest
         final KeelClient client;
         final long clientId;
         final long account;
-        final List<long[]> acks = java.util.Collections.synchronizedList(new ArrayList<>()); // {commandId, ackNs}
+        final AckLog acks = new AckLog();
         volatile boolean running = true;
 
         AckProbe(final KeelClient client, final long clientId, final long account)
@@ -421,7 +420,7 @@ class WitnessPairProcessTest
                             Engine.ANY_VERSION).get(120, TimeUnit.SECONDS);
                         if (outcome instanceof CommandOutcome.Accepted)
                         {
-                            acks.add(new long[]{commandId, System.nanoTime()});
+                            acks.add(commandId, client.member());
                         }
                         commandId++;
                     }
@@ -445,57 +444,24 @@ class WitnessPairProcessTest
 
         long acksAfter(final long ns)
         {
-            synchronized (acks)
-            {
-                return acks.stream().filter(a -> a[1] - ns > 0).count();
-            }
+            return acks.countAfter(ns);
         }
 
         void awaitAcks(final int count)
         {
-            final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
-            while (acks.size() < count)
-            {
-                if (System.nanoTime() > deadlineNs)
-                {
-                    throw new AssertionError(getName() + ": " + acks.size() + " acknowledgements, expected " + count);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-            }
+            acks.await(count, AWAIT_MS, getName());
         }
 
-        /** @return ms from the last acknowledgement before killNs to the first after it. */
-        long awaitAckAfter(final long killNs)
+        /** @return ms from the last acknowledgement before killNs to the new primary's first after it. */
+        long awaitAckAfter(final long killNs, final int newPrimary)
         {
-            final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(AWAIT_MS);
-            while (System.nanoTime() < deadlineNs)
-            {
-                synchronized (acks)
-                {
-                    long before = -1;
-                    for (final long[] ack : acks)
-                    {
-                        if (ack[1] - killNs < 0)
-                        {
-                            before = ack[1];
-                        }
-                        else if (before > 0)
-                        {
-                            return TimeUnit.NANOSECONDS.toMillis(ack[1] - before);
-                        }
-                    }
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-            }
-            throw new AssertionError("no acknowledgement after the kill within " + AWAIT_MS + " ms");
+            return acks.gapAfter(killNs, newPrimary, AWAIT_MS,
+                () -> "client connected " + client.isConnected() + " to member " + client.member());
         }
 
         long lostAcknowledged(final Map<String, Integer> groups)
         {
-            synchronized (acks)
-            {
-                return acks.stream().filter(a -> !groups.containsKey(key(clientId, a[0]))).count();
-            }
+            return acks.lostAcknowledged(groups, clientId);
         }
 
         void stopProbe() throws InterruptedException
