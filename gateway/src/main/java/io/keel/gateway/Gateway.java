@@ -41,7 +41,8 @@ public final class Gateway implements AutoCloseable
     private Gateway(final GatewayContext ctx, final Engine engine, final Aeron aeron)
     {
         this.ctx = ctx;
-        this.primaryMemberId = ctx.memberId();
+        this.primaryMemberId = GatewayContext.SELF == ctx.initialPrimaryMemberId() ? ctx.memberId() :
+            ctx.initialPrimaryMemberId(); // set before the thread starts: its first cycle may answer a connect
         this.ingressChannel = ctx.member(ctx.memberId()).ingressChannel();
         final ErrorHandler errorHandler = ex ->
         {

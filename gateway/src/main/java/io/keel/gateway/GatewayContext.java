@@ -59,10 +59,15 @@ public final class GatewayContext
     public static final int INGRESS_FRAGMENT_LIMIT = 64;
     /** Engine answers handed to clients per duty cycle. */
     public static final int ANSWER_LIMIT = 256;
+    /** {@link #initialPrimaryMemberId(int)}: this member takes commands from the start. */
+    public static final int SELF = -2;
+    /** {@link #initialPrimaryMemberId(int)}: no primary known (connects refused with NOT_PRIMARY, watches held). */
+    public static final int NO_PRIMARY = -1;
     /** How long a closed session's id is remembered, so late commands get UNKNOWN_SESSION with a reason. */
     public static final long CLOSED_SESSION_LINGER_NS = TimeUnit.SECONDS.toNanos(2);
 
     private int memberId;
+    private int initialPrimaryMemberId = SELF;
     private List<Member> members;
     private int ingressStreamId = Integer.getInteger(INGRESS_STREAM_ID_PROP, INGRESS_STREAM_ID_DEFAULT);
     private int maxSessions = Integer.getInteger(MAX_SESSIONS_PROP, MAX_SESSIONS_DEFAULT);
@@ -107,6 +112,12 @@ public final class GatewayContext
         if (member(memberId) == null)
         {
             throw new IllegalArgumentException("--id " + memberId + " is not in --members " + members);
+        }
+        if (SELF != initialPrimaryMemberId && NO_PRIMARY != initialPrimaryMemberId &&
+            null == member(initialPrimaryMemberId))
+        {
+            throw new IllegalArgumentException("initial primary " + initialPrimaryMemberId + " is not in --members " +
+                members);
         }
         if (ingressStreamId <= 0)
         {
@@ -196,6 +207,26 @@ public final class GatewayContext
     public GatewayContext memberId(final int memberId)
     {
         this.memberId = memberId;
+        return this;
+    }
+
+    /** @return the primary the gateway starts with: a member id, {@link #SELF} or {@link #NO_PRIMARY}. */
+    public int initialPrimaryMemberId()
+    {
+        return initialPrimaryMemberId;
+    }
+
+    /**
+     * The primary from the moment the gateway's thread starts, before anyone calls
+     * {@link Gateway#primaryMemberId(int)}. A member of a replicated pair starts with {@link #NO_PRIMARY}: until its
+     * replication layer knows the roles, it must not answer a connect or a watch as if it were the primary.
+     *
+     * @param memberId a member id, {@link #SELF} (the default: a lone node) or {@link #NO_PRIMARY}.
+     * @return this.
+     */
+    public GatewayContext initialPrimaryMemberId(final int memberId)
+    {
+        this.initialPrimaryMemberId = memberId;
         return this;
     }
 

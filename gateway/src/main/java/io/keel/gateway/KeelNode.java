@@ -460,6 +460,10 @@ public final class KeelNode implements AutoCloseable
             ctx.gateway.members(ctx.members).memberId(ctx.memberId).credentials(ctx.credentials)
                 .idleStrategyName(idle)
                 .driverInvoker(invoker ? mediaDriver.sharedAgentInvoker() : null);
+            if (ctx.primaryMemberId >= 0)
+            {
+                ctx.gateway.initialPrimaryMemberId(ctx.primaryMemberId); // before its thread answers anyone
+            }
             if (null != ctx.beforeServing)
             {
                 ctx.beforeServing.run();
@@ -473,10 +477,6 @@ public final class KeelNode implements AutoCloseable
             {
                 throw new IllegalStateException("cannot listen for clients on " + self.clientEndpoint() + ": " +
                     ex.getMessage(), ex);
-            }
-            if (ctx.primaryMemberId >= 0)
-            {
-                launched.primaryMemberId(ctx.primaryMemberId);
             }
             if (null != ops)
             {

@@ -44,6 +44,8 @@ class StandbyWatchTest
      */
     private boolean deferWatchPublications = true;
     private long watchPublicationLingerNs = 0;
+    /** Member 1 starts knowing no primary, as a member of a replicated pair does until its roles are known. */
+    private boolean memberOneStartsWithNoPrimary;
 
     @AfterEach
     void closeAll()
@@ -224,6 +226,32 @@ class StandbyWatchTest
     }
 
     @Test
+    void aMemberThatKnowsNoPrimaryYetHoldsAWatchInsteadOfAnsweringItAsThePrimary() throws Exception
+    {
+        // a replicated node's gateway starts so, before its replication layer knows the roles: starting as its own
+        // primary (a lone node's default), member 1 of a newer epoch would take the client from the real primary
+        deferWatchPublications = false;
+        memberOneStartsWithNoPrimary = true;
+        final List<Member> members = startPair(1, 2, TimeUnit.SECONDS.toNanos(5));
+        assertEquals(GatewayContext.NO_PRIMARY, b.gateway().primaryMemberId());
+        client = connect(members, null);
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(1, 10))));
+        pollUntil(() -> b.gateway().counters().watchesActive.get() == 1 && 1 == publications(b),
+            "member 1 holds the client's watch, its publication to the client added");
+        pollFor(TimeUnit.MILLISECONDS.toNanos(300)); // renewals come and go: none may be answered
+        assertEquals(0, b.gateway().counters().watchesAnswered.get());
+        assertEquals(0, client.watchTakeovers());
+        assertEquals(0, client.member().id());
+
+        b.gateway().primaryMemberId(0); // the roles known: member 0 leads
+        a.gateway().primaryMemberId(1); // then a takeover, followed through the same watch
+        b.gateway().primaryMemberId(1);
+        pollUntil(() -> client.isConnected() && 1 == client.member().id(), "the client moved to member 1");
+        assertEquals(1, client.watchTakeovers());
+        assertInstanceOf(CommandOutcome.Accepted.class, await(client, client.submit(new OpenAccount().set(2, 10))));
+    }
+
+    @Test
     void aClientThatConnectsToAMemberNormallyEndsItsWatchThere() throws Exception
     {
         // a session timeout longer than the test's deadline: the watch must end at the CONNECT, not expire
@@ -288,8 +316,14 @@ class StandbyWatchTest
     private KeelNode launch(final List<Member> members, final int id, final long epoch, final long sessionTimeoutNs,
         final Path credentials)
     {
-        final KeelNode.Context ctx = new KeelNode.Context().members(members).memberId(id).primaryMemberId(0)
+        final boolean noPrimary = 1 == id && memberOneStartsWithNoPrimary;
+        final KeelNode.Context ctx = new KeelNode.Context().members(members).memberId(id)
+            .primaryMemberId(noPrimary ? -1 : 0)
             .dir(dir.resolve("node-" + id)).domain(Ledger.domain()).fsync(DurabilityPolicy.NONE);
+        if (noPrimary)
+        {
+            ctx.gatewayContext().initialPrimaryMemberId(GatewayContext.NO_PRIMARY);
+        }
         if (null != credentials)
         {
             ctx.credentialsFile(credentials);

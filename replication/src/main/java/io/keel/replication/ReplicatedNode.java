@@ -361,7 +361,8 @@ public final class ReplicatedNode implements AutoCloseable
                 .idleStrategyName(idle)
                 .driverInvoker(mediaDriver.sharedAgentInvoker())
                 .companion(invoker)
-                .epochSupplier(startedReplication::epoch);
+                .epochSupplier(startedReplication::epoch)
+                .initialPrimaryMemberId(GatewayContext.NO_PRIMARY); // the coordinator routes once roles are known
             if (null != ctx.beforeServing)
             {
                 ctx.beforeServing.run();

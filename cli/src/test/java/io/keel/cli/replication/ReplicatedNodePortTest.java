@@ -2,6 +2,7 @@ package io.keel.cli.replication;
 
 import io.keel.cli.gateway.NodeProcess;
 import io.keel.examples.ledger.Ledger;
+import io.keel.gateway.GatewayContext;
 import io.keel.gateway.Member;
 import io.keel.replication.ReplicatedNode;
 import org.junit.jupiter.api.Test;
@@ -54,13 +55,16 @@ class ReplicatedNodePortTest
         final int clientPort = members.get(0).clientPort();
         final int[] runs = new int[1];
         final boolean[] clientPortFree = new boolean[1];
-        try (ReplicatedNode node = ReplicatedNode.launch(new ReplicatedNode.Context().members(members).memberId(0)
-            .dir(tmp.resolve("node-0")).domain(Ledger.domain()).countersFile(false).beforeServing(() ->
+        final ReplicatedNode.Context ctx = new ReplicatedNode.Context().members(members).memberId(0)
+            .dir(tmp.resolve("node-0")).domain(Ledger.domain()).countersFile(false);
+        try (ReplicatedNode node = ReplicatedNode.launch(ctx.beforeServing(() ->
             {
                 runs[0]++;
                 clientPortFree[0] = bindable(clientPort);
             })))
         {
+            assertEquals(GatewayContext.NO_PRIMARY, ctx.gatewayContext().initialPrimaryMemberId(),
+                "the gateway starts knowing no primary: it answers no one as the primary before the roles are known");
             assertEquals(1, runs[0]);
             assertTrue(clientPortFree[0], "the hook ran before the gateway bound the client port");
             assertTrue(!bindable(clientPort), "the node listens once launched");
