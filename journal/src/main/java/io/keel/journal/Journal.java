@@ -70,6 +70,7 @@ public final class Journal implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicLong fsyncNsMax = new java.util.concurrent.atomic.AtomicLong();
     private long lastEpoch;
     private long lastTimestampNs;
+    private long currentCutStartMs; // the latest cut's start (wall clock): its set-aside files are stamped no earlier
     private boolean closed;
 
     private Journal(final JournalContext ctx)
@@ -267,13 +268,14 @@ public final class Journal implements AutoCloseable
         final long durableBefore = durablePosition;
         final Path intentFile = dir.resolve(TRUNCATE_INTENT_FILE);
         int stage = CUT_NOT_STARTED;
-        final long cutStartMs = System.currentTimeMillis();
+        final long cutStartMs = startCut();
         try
         {
             final long epochBefore = checkGroupBoundary(position);
             withdrawFrom(position); // readers stop at the position before a byte after it is cut
             stage = CUT_WRITING_INTENT;
             writeTruncateIntent(position);
+            stampCutStart(intentFile, cutStartMs);
             stage = CUT_CUTTING;
             cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
             Files.deleteIfExists(intentFile);
@@ -357,15 +359,16 @@ public final class Journal implements AutoCloseable
         final long durableBefore = durablePosition;
         final Path intentFile = dir.resolve(RESET_INTENT_FILE);
         int stage = CUT_NOT_STARTED;
-        final long cutStartMs = System.currentTimeMillis();
+        final long cutStartMs = startCut();
         try
         {
             withdrawFrom(Math.min(position, startPosition())); // no reader reads a file about to be set aside
             stage = CUT_WRITING_INTENT;
             writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch);
+            stampCutStart(intentFile, cutStartMs);
             stage = CUT_CUTTING;
             setAsideForReset(position);
-            createSegment(position, epoch, System.currentTimeMillis());
+            createSegment(position, epoch, ctx.epochClock().time());
             Files.deleteIfExists(intentFile);
             stage = CUT_DONE;
             fsyncDirectory(dir);
@@ -922,7 +925,7 @@ public final class Journal implements AutoCloseable
                 throw new JournalException("journal " + dir + " has an interrupted truncation to position " +
                     intent + "; open it for writing once to complete it");
             }
-            final long cutStartMs = Files.getLastModifiedTime(dir.resolve(TRUNCATE_INTENT_FILE)).toMillis();
+            final long cutStartMs = resumeCut(dir.resolve(TRUNCATE_INTENT_FILE));
             if (intent < groupEnd)
             {
                 final long epochBefore = checkGroupBoundary(intent);
@@ -1073,7 +1076,7 @@ public final class Journal implements AutoCloseable
                         }
                         out.force(true);
                     }
-                    Files.setLastModifiedTime(side, FileTime.fromMillis(System.currentTimeMillis()));
+                    Files.setLastModifiedTime(side, FileTime.fromMillis(setAsideStampMs()));
                     sideFiles.add(side);
                     channel.truncate(cutOffset);
                     channel.force(true);
@@ -1091,9 +1094,42 @@ public final class Journal implements AutoCloseable
         final Path target = uniqueSideFile(sideDir, file.getFileName().toString());
         // when it was set aside, which orders the oldest first for pruneTruncated (its last write may be much
         // older); set before the move (a rename keeps it), so a crash between the two cannot leave an old time
-        Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis()));
+        Files.setLastModifiedTime(file, FileTime.fromMillis(setAsideStampMs()));
         Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
         return target;
+    }
+
+    /** @return when the cut starting now started (wall clock, ms): its files are stamped no earlier. */
+    private long startCut()
+    {
+        currentCutStartMs = ctx.epochClock().time();
+        return currentCutStartMs;
+    }
+
+    /**
+     * The intent file's modification time is the cut's start, exactly: an interrupted cut is completed on the next
+     * open from that time, and the files it set aside before the crash carry stamps no earlier.
+     */
+    private static void stampCutStart(final Path intentFile, final long cutStartMs) throws IOException
+    {
+        Files.setLastModifiedTime(intentFile, FileTime.fromMillis(cutStartMs));
+    }
+
+    /** @return the start of the interrupted cut whose intent file this is, now the cut being completed. */
+    private long resumeCut(final Path intentFile) throws IOException
+    {
+        currentCutStartMs = Files.getLastModifiedTime(intentFile).toMillis();
+        return currentCutStartMs;
+    }
+
+    /**
+     * @return when a file is set aside: now, but never before the current cut started, so that a wall clock stepped
+     * back during a cut cannot make its own files look older than its start (pruneTruncated would take them for an
+     * earlier cut's).
+     */
+    private long setAsideStampMs()
+    {
+        return Math.max(ctx.epochClock().time(), currentCutStartMs);
     }
 
     private record SetAside(Path file, long modifiedMs, long size)
@@ -1253,11 +1289,11 @@ public final class Journal implements AutoCloseable
             throw new JournalException("journal " + dir + " has an interrupted reset to position " + intent[0] +
                 " (" + dir.resolve(RESET_INTENT_FILE) + "); open it for writing once to complete it");
         }
-        final long cutStartMs = Files.getLastModifiedTime(dir.resolve(RESET_INTENT_FILE)).toMillis();
+        final long cutStartMs = resumeCut(dir.resolve(RESET_INTENT_FILE));
         segmentList.clear();
         segmentList.addAll(listSegments());
         setAsideForReset(intent[0]);
-        createSegment(intent[0], intent[1], System.currentTimeMillis());
+        createSegment(intent[0], intent[1], ctx.epochClock().time());
         segmentList.clear();
         Files.deleteIfExists(dir.resolve(RESET_INTENT_FILE));
         fsyncDirectory(dir);

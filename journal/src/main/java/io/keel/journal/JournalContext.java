@@ -1,6 +1,8 @@
 package io.keel.journal;
 
 import org.agrona.BitUtil;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -50,6 +52,7 @@ public final class JournalContext
     private int maxFramesPerGroup = Integer.getInteger(MAX_FRAMES_PER_GROUP_PROP, MAX_FRAMES_PER_GROUP_DEFAULT);
     private int tailCacheBytes = Integer.getInteger(TAIL_CACHE_PROP, 0);
     private long truncatedRetainBytes = Long.getLong(TRUNCATED_RETAIN_PROP, TRUNCATED_RETAIN_DEFAULT);
+    private EpochClock epochClock = SystemEpochClock.INSTANCE;
     private DurabilityPolicy durability = DurabilityPolicy.parse(System.getProperty(FSYNC_PROP, "batch"));
     private boolean readOnly;
     private boolean concluded;
@@ -233,6 +236,25 @@ public final class JournalContext
     public JournalContext truncatedRetainBytes(final long truncatedRetainBytes)
     {
         this.truncatedRetainBytes = truncatedRetainBytes;
+        return this;
+    }
+
+    /** @return the wall clock segment headers and {@code truncated/} are stamped with. */
+    public EpochClock epochClock()
+    {
+        return epochClock;
+    }
+
+    /**
+     * The wall clock (ms) for segment creation times and for when files were set aside under {@code truncated/}.
+     * Nothing depends on it running forward: a cut's files are stamped no earlier than the cut's start.
+     *
+     * @param epochClock the clock; default the system's.
+     * @return this.
+     */
+    public JournalContext epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
         return this;
     }
 

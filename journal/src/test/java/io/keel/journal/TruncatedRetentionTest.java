@@ -1,5 +1,7 @@
 package io.keel.journal;
 
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,6 +117,53 @@ class TruncatedRetentionTest
             journal.resetTo(journal.committedPosition(), 3);
             assertSameImage(log, truncatedImage(dir), "only the reset's old log is kept, whole");
         }
+    }
+
+    @Test
+    void aWallClockSteppedBackDuringACutLeavesThatCutWhole() throws IOException
+    {
+        // the same log cut twice with a bound of 0 (only the latest cut may stay, whole): once with a steady clock,
+        // once with a clock that steps back an hour (an NTP step) right after the cut starts
+        final Map<String, byte[]> steady = cutOnce(root.resolve("steady"), null);
+        assertFalse(steady.isEmpty());
+        final long startMs = System.currentTimeMillis();
+        final long[] reads = {0};
+        final boolean[] armed = {false};
+        final EpochClock steppingBack = () -> armed[0] && reads[0]++ > 0 ? startMs - 3_600_000 : startMs;
+        final Map<String, byte[]> stepped = cutOnce(root.resolve("stepped"), () ->
+        {
+            armed[0] = true;
+            return steppingBack;
+        });
+        assertTrue(reads[0] > 1, "the clock was read after the cut started");
+        assertSameImage(steady, stepped, "the cut's own files taken for an older cut's and pruned");
+    }
+
+    /**
+     * @param clock null: the system clock; else supplies the clock just before the cut (it is read through the
+     *              context from then on).
+     * @return truncated/ after one truncation of a seeded log with a bound of 0.
+     */
+    private static Map<String, byte[]> cutOnce(final Path dir, final java.util.function.Supplier<EpochClock> clock)
+        throws IOException
+    {
+        final RandomWriter writer = new RandomWriter(new Random(SEED), 1100);
+        final EpochClock[] current = {SystemEpochClock.INSTANCE};
+        try (Journal journal = Journal.open(ctx(dir).truncatedRetainBytes(0).epochClock(() -> current[0].time())))
+        {
+            writer.appendRandom(journal.appender(), 10);
+            journal.appender().flush();
+            final long keep = journal.committedPosition();
+            writer.appendRandom(journal.appender(), 30); // a tail over more than one segment
+            journal.appender().flush();
+            if (null != clock)
+            {
+                current[0] = clock.get();
+            }
+            journal.truncate(keep);
+            writer.syncWith(journal);
+        }
+        return truncatedImage(dir);
     }
 
     @Test
