@@ -1164,6 +1164,7 @@ final class BusinessLogic implements Agent, EventPoller.Handler<CommandSlot>
                 throw new IllegalStateException("cannot lead: applied " + applied + " but the journal ends at " + end +
                     " (appender at " + appender.position() + ", " + replayGroupEvents + " events of an open group)");
             }
+            assert 0 == pending.size() : pending.size() + " answers waiting in a follower about to lead";
             epoch = newEpoch;
             // from the log's end, not above it: a follower has no answer waiting, and what it remembers from before
             // may lie beyond a tail cut since (recovery sets it to the journal's end at start, which for a killed

@@ -136,8 +136,9 @@ public final class Gateway implements AutoCloseable
     }
 
     /**
-     * Set by the replication layer (or a static setting until there is one): connects to any other member are
-     * redirected to the primary, and commands are refused with NOT_PRIMARY.
+     * Set by the replication layer; the primary the gateway starts with is
+     * {@link GatewayContext#initialPrimaryMemberId(int)}. Connects to any other member are redirected to the primary,
+     * and commands are refused with NOT_PRIMARY.
      *
      * @param memberId the primary, or -1 when none is known (connects are refused with NOT_PRIMARY).
      */

@@ -274,8 +274,7 @@ public final class Journal implements AutoCloseable
             final long epochBefore = checkGroupBoundary(position);
             withdrawFrom(position); // readers stop at the position before a byte after it is cut
             stage = CUT_WRITING_INTENT;
-            writeTruncateIntent(position);
-            stampCutStart(intentFile, cutStartMs);
+            writeTruncateIntent(position, cutStartMs);
             stage = CUT_CUTTING;
             cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
             Files.deleteIfExists(intentFile);
@@ -364,8 +363,7 @@ public final class Journal implements AutoCloseable
         {
             withdrawFrom(Math.min(position, startPosition())); // no reader reads a file about to be set aside
             stage = CUT_WRITING_INTENT;
-            writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch);
-            stampCutStart(intentFile, cutStartMs);
+            writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch, cutStartMs);
             stage = CUT_CUTTING;
             setAsideForReset(position);
             createSegment(position, epoch, ctx.epochClock().time());
@@ -1106,15 +1104,6 @@ public final class Journal implements AutoCloseable
         return currentCutStartMs;
     }
 
-    /**
-     * The intent file's modification time is the cut's start, exactly: an interrupted cut is completed on the next
-     * open from that time, and the files it set aside before the crash carry stamps no earlier.
-     */
-    private static void stampCutStart(final Path intentFile, final long cutStartMs) throws IOException
-    {
-        Files.setLastModifiedTime(intentFile, FileTime.fromMillis(cutStartMs));
-    }
-
     /** @return the start of the interrupted cut whose intent file this is, now the cut being completed. */
     private long resumeCut(final Path intentFile) throws IOException
     {
@@ -1265,9 +1254,9 @@ public final class Journal implements AutoCloseable
         return previous[2];
     }
 
-    private void writeTruncateIntent(final long position) throws IOException
+    private void writeTruncateIntent(final long position, final long cutStartMs) throws IOException
     {
-        writeIntent(TRUNCATE_INTENT_FILE, INTENT_MAGIC, position, 0);
+        writeIntent(TRUNCATE_INTENT_FILE, INTENT_MAGIC, position, 0, cutStartMs);
     }
 
     private long readTruncateIntent() throws IOException
@@ -1303,7 +1292,13 @@ public final class Journal implements AutoCloseable
     }
 
     /** Intent file: magic, two values, CRC32C of the 24 bytes before it; written to a temp file, then renamed. */
-    private void writeIntent(final String name, final long magic, final long first, final long second)
+    /**
+     * Written and synced under a temporary name, then renamed: an intent file is whole or absent. Its modification
+     * time is the cut's start, set before the sync so that it is as durable as the content: an interrupted cut is
+     * completed from that time on the next open, and the files it set aside before the crash carry stamps no earlier.
+     */
+    private void writeIntent(
+        final String name, final long magic, final long first, final long second, final long cutStartMs)
         throws IOException
     {
         final ByteBuffer bytes = ByteBuffer.allocateDirect(INTENT_LENGTH);
@@ -1317,6 +1312,7 @@ public final class Journal implements AutoCloseable
             StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
         {
             writeFully(channel, bytes, 0);
+            Files.setLastModifiedTime(temp, FileTime.fromMillis(cutStartMs)); // a rename keeps it
             channel.force(true);
         }
         moveAtomically(temp, dir.resolve(name));

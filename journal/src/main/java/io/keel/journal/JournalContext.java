@@ -101,6 +101,10 @@ public final class JournalContext
             throw new IllegalArgumentException(TRUNCATED_RETAIN_PROP + " (truncatedRetainBytes) = " +
                 truncatedRetainBytes + ": must be -1 (keep everything) or at least 0");
         }
+        if (null == epochClock)
+        {
+            throw new IllegalArgumentException("epochClock must be set");
+        }
         if (tailCacheBytes < 0 || (tailCacheBytes > 0 && !BitUtil.isPowerOfTwo(tailCacheBytes)))
         {
             throw new IllegalArgumentException(TAIL_CACHE_PROP + " (tailCacheBytes) = " + tailCacheBytes +
@@ -246,8 +250,11 @@ public final class JournalContext
     }
 
     /**
-     * The wall clock (ms) for segment creation times and for when files were set aside under {@code truncated/}.
-     * Nothing depends on it running forward: a cut's files are stamped no earlier than the cut's start.
+     * The wall clock (ms) for when truncations and resets start and files are set aside under {@code truncated/},
+     * and for the creation time of the segment a reset starts (a segment opened by a roll takes its first event's
+     * timestamp). A cut's files are stamped no earlier than the cut's start, so the latest cut is kept whole even if
+     * the clock steps back during it; after a step back, older cuts may be pruned out of order until the clock
+     * passes them.
      *
      * @param epochClock the clock; default the system's.
      * @return this.

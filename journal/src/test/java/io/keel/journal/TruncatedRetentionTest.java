@@ -139,6 +139,50 @@ class TruncatedRetentionTest
         assertSameImage(steady, stepped, "the cut's own files taken for an older cut's and pruned");
     }
 
+    @Test
+    void anInterruptedResetCompletedAfterTheClockSteppedBackKeepsEveryFileItSetAside() throws IOException
+    {
+        final Path dir = root.resolve("interrupted");
+        final long startMs = System.currentTimeMillis() - 600_000; // the reset's start, before the intent's writing
+        final long steppedMs = startMs - 3_600_000;
+        final int[] reads = {0};
+        final boolean[] armed = {false};
+        // once armed: the cut's start, then a step back an hour for the first file set aside, then the clock fails
+        // (standing in for a kill -9 after that file's move)
+        final EpochClock failing = () ->
+        {
+            if (!armed[0])
+            {
+                return startMs;
+            }
+            reads[0]++;
+            if (reads[0] > 2)
+            {
+                throw new IllegalStateException("crash");
+            }
+            return 1 == reads[0] ? startMs : steppedMs;
+        };
+        final int segments;
+        try (Journal journal = Journal.open(context(dir, 8192, 1200, DurabilityPolicy.NONE).epochClock(failing)))
+        {
+            new RandomWriter(new Random(SEED), 1100).appendRandom(journal.appender(), 60);
+            journal.appender().flush();
+            segments = segmentFiles(dir).size();
+            assertTrue(segments > 2);
+            armed[0] = true;
+            assertThrows(JournalException.class, () -> journal.resetTo(1 << 20, 3));
+        }
+        assertEquals(1, truncatedImage(dir).size(), "one file set aside before the crash");
+        try (Journal journal = Journal.open(context(dir, 8192, 1200, DurabilityPolicy.NONE)
+            .truncatedRetainBytes(0).epochClock(() -> steppedMs)))
+        {
+            assertEquals(1 << 20, journal.startPosition(), "the next open completed the reset");
+        }
+        assertEquals(segments, truncatedImage(dir).size(),
+            "every old segment kept: the reset's time is its intent's, and the file moved before the crash is not " +
+            "older than it");
+    }
+
     /**
      * @param clock null: the system clock; else supplies the clock just before the cut (it is read through the
      *              context from then on).

@@ -67,14 +67,16 @@ final class AckLog
         {
             synchronized (this)
             {
-                long before = -1;
+                boolean ackedBefore = false;
+                long before = 0;
                 for (final long[] ack : acks)
                 {
                     if (ack[1] - killNs < 0)
                     {
+                        ackedBefore = true;
                         before = ack[1];
                     }
-                    else if (before > 0 && ack[2] == newPrimary)
+                    else if (ackedBefore && ack[2] == newPrimary)
                     {
                         return TimeUnit.NANOSECONDS.toMillis(ack[1] - before);
                     }
