@@ -113,6 +113,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private long resendRequestedNs;
     private long primaryCommittedPosition;
     private long lastAppendProgressNs;
+    // the primary's committed position in its first heartbeat after the match: until the log reaches it this standby
+    // is catching up (a restart, a rejoin), and unless the primary acknowledges in SYNC it does not promote itself
+    private long catchUpTarget = -1;
+    private boolean caughtUp;
 
     // snapshot catch-up: the primary's transfer in progress, the standby's install in progress (both rare)
     private SnapshotTransfer transfer;
@@ -324,6 +328,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
                     primaryReleasedPosition = in.releasedPosition();
                     primaryCommittedPosition = in.committedPosition();
                     primarySync = (in.flags() & FLAG_SYNC) != 0;
+                    if (STATE_FOLLOWING == followState && catchUpTarget < 0)
+                    {
+                        catchUpTarget = primaryCommittedPosition;
+                    }
                 }
                 else if (TYPE_MATCH == type)
                 {
@@ -364,6 +372,14 @@ final class ReplicationAgent implements Agent, FragmentHandler
             nextHeartbeatNs = nowNs + heartbeatIntervalNs;
             work++;
         }
+        if (!caughtUp && catchUpTarget >= 0 && STATE_FOLLOWING == followState &&
+            appender.position() >= catchUpTarget)
+        {
+            caughtUp = true;
+            counters.catchUps.incrementAndGet();
+            LOG.info("member {} caught up with member {} at {} in epoch {}", selfId, leaderId, appender.position(),
+                epoch);
+        }
         if (STATE_FOLLOWING == followState && primaryCommittedPosition > appender.position() &&
             nowNs - lastAppendProgressNs > 2 * heartbeatIntervalNs)
         {
@@ -392,9 +408,12 @@ final class ReplicationAgent implements Agent, FragmentHandler
     {
         if (heardPrimary)
         {
-            // a standby that followed the primary holds everything the primary acknowledged in SYNC mode
+            // a standby that followed the primary holds everything the primary acknowledged in SYNC mode. Otherwise
+            // (ASYNC, or SYNC degraded) the primary acknowledged beyond it, and a promotion cuts all of that from the
+            // primary if it was only stalled: so not while still catching up after a (re)start or rejoin, when that
+            // is everything since the standby last had the log (once caught up, at most the replication lag)
             return STATE_FOLLOWING == followState &&
-                (!primarySync || journal.durablePosition() >= primaryReleasedPosition);
+                (primarySync ? journal.durablePosition() >= primaryReleasedPosition : caughtUp);
         }
         if (Role.PRIMARY == state.role())
         {
@@ -420,6 +439,8 @@ final class ReplicationAgent implements Agent, FragmentHandler
         counters.epoch.set(newEpoch);
         leaderId = primaryId;
         followState = STATE_HANDSHAKE;
+        catchUpTarget = -1;
+        caughtUp = false;
         installPosition = -1; // an install in progress belongs to the old handshake
         installReceived = 0;
         node.leaderId = primaryId;

@@ -26,8 +26,18 @@ public final class ReplicationCounters
     final AtomicLong stepDowns = new AtomicLong();
     final AtomicLong standbyLosses = new AtomicLong();
     final AtomicLong degradations = new AtomicLong();
+    final AtomicLong catchUps = new AtomicLong();
     final AtomicLong malformedMessages = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
+
+    /**
+     * @return standby: times it reached the primary's committed position as of its first heartbeat after following
+     * it (once per follow). Before that, unless the primary acknowledges in SYNC, it does not promote itself.
+     */
+    public long catchUps()
+    {
+        return catchUps.get();
+    }
 
     /** @return current epoch. */
     public long epoch()

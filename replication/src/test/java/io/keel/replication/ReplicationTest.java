@@ -233,6 +233,47 @@ class ReplicationTest
     }
 
     @Test
+    void anAsyncStandbyStillCatchingUpDoesNotPromoteItselfWhenItsPrimaryFallsSilent() throws Exception
+    {
+        final List<Member> members = TestNode.members();
+        final boolean[] cut = { true }; // the standby joins behind: none of the primary's frames reach it yet
+        try (TestNode a = TestNode.start(root, 0, members, ctx -> ctx.ackMode(AckMode.ASYNC));
+            TestNode b = TestNode.start(root, 1, members,
+                ctx -> ctx.ackMode(AckMode.ASYNC).receiveFilter((start, length) -> cut[0])))
+        {
+            await("primary", DEADLINE_MS, () -> a.node.isPrimary());
+            final long end = a.appendGroups(300); // acknowledged in ASYNC, held by the primary alone
+            await("the standby follows, its log still empty", DEADLINE_MS,
+                () -> b.node.counters().batchesDropped() > 0 && Role.STANDBY == b.node.role());
+            assertEquals(0, b.journal.durablePosition());
+            assertEquals(0, b.node.counters().catchUps());
+
+            // the primary falls silent (a stall, a kill: the standby cannot tell). Promoting now would cut all
+            // 300 acknowledged groups from the primary when it speaks again: the standby waits instead
+            final long silentNs = System.nanoTime();
+            a.stop();
+            final long waitNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+                10 * b.node.context().failureTimeoutMs());
+            while (System.nanoTime() - silentNs < waitNs)
+            {
+                assertNotEquals(Role.PRIMARY, b.node.role(), "a standby still catching up promoted itself");
+                Thread.yield();
+            }
+            assertEquals(0, b.node.counters().promotions());
+
+            // the primary is back: the standby catches up, and from then on may take over
+            a.start();
+            await("the primary leads again", DEADLINE_MS, () -> a.node.isPrimary());
+            cut[0] = false;
+            await("the standby caught up", DEADLINE_MS, () -> b.node.counters().catchUps() == 1);
+            assertTrue(b.journal.durablePosition() >= end);
+            a.stop();
+            await("the caught-up standby promotes", DEADLINE_MS, () -> b.node.isPrimary());
+            assertTrue(b.journal.durablePosition() >= end, "the new primary holds every acknowledged group");
+        }
+    }
+
+    @Test
     void aRestartedPrimaryListensForAGracePeriodBeforePromotingItself() throws Exception
     {
         final List<Member> members = TestNode.members();

@@ -328,9 +328,14 @@ class ReplicatedPairProcessTest
         nodes[id].awaitLine("keel node " + id + ": primary in epoch", AWAIT_MS);
     }
 
+    /**
+     * Until the standby follows the primary and has caught up with it: before that an ASYNC standby does not promote
+     * itself (its promotion would cut everything since it last had the log), so a kill must wait for it.
+     */
     void awaitFollowing(final int id, final int primary)
     {
         nodes[id].awaitLine("keel node " + id + ": standby following member " + primary, AWAIT_MS);
+        nodes[id].awaitLine("member " + id + " caught up with member " + primary, AWAIT_MS);
     }
 
     void stopAll() throws InterruptedException
