@@ -361,7 +361,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         // polled above), so silence then is suspicious, while a redirect to a dead primary costs the client a
         // whole connect timeout
         final boolean hold = null != witness && ctx.autoPromote() &&
-            nowNs - lastPrimaryHeardNs > 2 * heartbeatIntervalNs;
+            nowNs - lastPrimaryHeardNs > 2 * heartbeatIntervalNs && mayPromote();
         if (hold != node.holdConnects)
         {
             node.holdConnects = hold; // a takeover may follow: let clients that come here wait for its outcome
@@ -409,9 +409,10 @@ final class ReplicationAgent implements Agent, FragmentHandler
         if (heardPrimary)
         {
             // a standby that followed the primary holds everything the primary acknowledged in SYNC mode. Otherwise
-            // (ASYNC, or SYNC degraded) the primary acknowledged beyond it, and a promotion cuts all of that from the
-            // primary if it was only stalled: so not while still catching up after a (re)start or rejoin, when that
-            // is everything since the standby last had the log (once caught up, at most the replication lag)
+            // (ASYNC, or SYNC degraded or acting alone) the primary acknowledged beyond it, and a promotion cuts all
+            // of that from the primary if it was only stalled: so not while still catching up after a (re)start or
+            // rejoin, when that is everything since the standby last had the log. Caught up is a latch per
+            // handshake, not a bound on the lag: a standby that falls behind later is promotable with that lag
             return STATE_FOLLOWING == followState &&
                 (primarySync ? journal.durablePosition() >= primaryReleasedPosition : caughtUp);
         }
@@ -427,6 +428,13 @@ final class ReplicationAgent implements Agent, FragmentHandler
         return 0 == state.epoch() && lowestMember;
     }
 
+    /** A new handshake: the standby counts as catching up until it reaches the primary's end as of then. */
+    private void forgetCatchUp()
+    {
+        catchUpTarget = -1;
+        caughtUp = false;
+    }
+
     private void follow(final long newEpoch, final int primaryId)
     {
         if (appender.inGroup())
@@ -439,8 +447,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
         counters.epoch.set(newEpoch);
         leaderId = primaryId;
         followState = STATE_HANDSHAKE;
-        catchUpTarget = -1;
-        caughtUp = false;
+        forgetCatchUp();
         installPosition = -1; // an install in progress belongs to the old handshake
         installReceived = 0;
         node.leaderId = primaryId;
@@ -727,6 +734,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
     {
         role = Role.STANDBY;
         followState = STATE_HANDSHAKE;
+        forgetCatchUp(); // a stepped-down primary rejoins: it has not caught up with the new primary yet
         heardPrimary = false;
         node.leaderId = leaderId;
         node.followGeneration++;

@@ -237,39 +237,100 @@ class ReplicationTest
     {
         final List<Member> members = TestNode.members();
         final boolean[] cut = { true }; // the standby joins behind: none of the primary's frames reach it yet
-        try (TestNode a = TestNode.start(root, 0, members, ctx -> ctx.ackMode(AckMode.ASYNC));
-            TestNode b = TestNode.start(root, 1, members,
-                ctx -> ctx.ackMode(AckMode.ASYNC).receiveFilter((start, length) -> cut[0])))
+        try (TestNode a = TestNode.start(root, 0, members, ctx -> ctx.ackMode(AckMode.ASYNC)))
         {
             await("primary", DEADLINE_MS, () -> a.node.isPrimary());
             final long end = a.appendGroups(300); // acknowledged in ASYNC, held by the primary alone
-            await("the standby follows, its log still empty", DEADLINE_MS,
-                () -> b.node.counters().batchesDropped() > 0 && Role.STANDBY == b.node.role());
-            assertEquals(0, b.journal.durablePosition());
-            assertEquals(0, b.node.counters().catchUps());
-
-            // the primary falls silent (a stall, a kill: the standby cannot tell). Promoting now would cut all
-            // 300 acknowledged groups from the primary when it speaks again: the standby waits instead
-            final long silentNs = System.nanoTime();
-            a.stop();
-            final long waitNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
-                10 * b.node.context().failureTimeoutMs());
-            while (System.nanoTime() - silentNs < waitNs)
+            try (TestNode b = TestNode.start(root, 1, members,
+                ctx -> ctx.ackMode(AckMode.ASYNC).receiveFilter((start, length) -> cut[0])))
             {
-                assertNotEquals(Role.PRIMARY, b.node.role(), "a standby still catching up promoted itself");
-                Thread.yield();
-            }
-            assertEquals(0, b.node.counters().promotions());
+                await("the standby follows, its log still empty", DEADLINE_MS,
+                    () -> b.node.counters().batchesDropped() > 0 && Role.STANDBY == b.node.role());
+                assertEquals(0, b.journal.durablePosition());
+                assertEquals(0, b.node.counters().catchUps());
 
-            // the primary is back: the standby catches up, and from then on may take over
-            a.start();
-            await("the primary leads again", DEADLINE_MS, () -> a.node.isPrimary());
-            cut[0] = false;
-            await("the standby caught up", DEADLINE_MS, () -> b.node.counters().catchUps() == 1);
-            assertTrue(b.journal.durablePosition() >= end);
+                // the primary falls silent (a stall, a kill: the standby cannot tell). Promoting now would cut all
+                // 300 acknowledged groups from the primary when it speaks again: the standby waits instead
+                a.stop();
+                assertNeverPrimary(b, 10 * b.node.context().failureTimeoutMs(),
+                    "a standby still catching up promoted itself");
+                assertEquals(0, b.node.counters().promotions());
+
+                // the primary is back: the standby catches up, and from then on may take over
+                a.start();
+                await("the primary leads again", DEADLINE_MS, () -> a.node.isPrimary());
+                cut[0] = false;
+                await("the standby caught up", DEADLINE_MS, () -> b.node.counters().catchUps() == 1);
+                assertTrue(b.journal.durablePosition() >= end);
+                a.stop();
+                await("the caught-up standby promotes", DEADLINE_MS, () -> b.node.isPrimary());
+                assertTrue(b.journal.durablePosition() >= end, "the new primary holds every acknowledged group");
+            }
+        }
+    }
+
+    @Test
+    void aSteppedDownPrimaryRejoiningFarBehindDoesNotPromoteOnAnEarlierCatchUp() throws Exception
+    {
+        final List<Member> members = TestNode.members();
+        final boolean[] linkDown = { false };
+        final boolean[] dropToB = { false };
+        try (TestNode a = TestNode.start(root, 0, members,
+                ctx -> ctx.ackMode(AckMode.ASYNC).peerLinkDown(() -> linkDown[0]));
+            TestNode b = TestNode.start(root, 1, members, ctx -> ctx.ackMode(AckMode.ASYNC)
+                .peerLinkDown(() -> linkDown[0]).receiveFilter((start, length) -> dropToB[0])))
+        {
+            await("member 0 primary", DEADLINE_MS, () -> a.node.isPrimary());
+            final long first = a.appendGroups(100);
+            await("member 1 caught up", DEADLINE_MS,
+                () -> b.node.counters().catchUps() == 1 && b.journal.durablePosition() >= first);
+
+            // a cut link: member 1 takes over; healed, member 0 steps down and follows it
+            linkDown[0] = true;
+            await("member 1 promotes", DEADLINE_MS, () -> b.node.isPrimary());
+            linkDown[0] = false;
+            handBackWhenSteppingDown(a);
+            final long second = b.appendGroups(100);
+            await("member 0 caught up with member 1", DEADLINE_MS,
+                () -> a.node.counters().catchUps() == 1 && a.journal.durablePosition() >= second);
+
+            // cut again: member 0 takes over and acknowledges much more; healed, member 1 steps down and rejoins
+            // far behind (its frames dropped), having caught up once, with member 0, before it led
+            linkDown[0] = true;
+            await("member 0 promotes", DEADLINE_MS, () -> a.node.isPrimary());
+            b.appendGroups(10);
+            final long third = a.appendGroups(2000);
+            dropToB[0] = true;
+            linkDown[0] = false;
+            handBackWhenSteppingDown(b);
+            await("member 1 follows member 0 again", DEADLINE_MS,
+                () -> b.node.counters().batchesDropped() > 0 && Role.STANDBY == b.node.role());
+
             a.stop();
-            await("the caught-up standby promotes", DEADLINE_MS, () -> b.node.isPrimary());
-            assertTrue(b.journal.durablePosition() >= end, "the new primary holds every acknowledged group");
+            assertNeverPrimary(b, 10 * b.node.context().failureTimeoutMs(), "member 1 promoted while " +
+                (third - b.journal.durablePosition()) + " bytes behind, on its catch-up from an earlier handshake");
+        }
+    }
+
+    /** A stepping-down node without an engine: hand the appender back at once, as the application would. */
+    private static void handBackWhenSteppingDown(final TestNode node)
+    {
+        await("member " + node.id + " steps down", DEADLINE_MS, () -> node.node.role() != Role.PRIMARY);
+        if (Role.STEPPING_DOWN == node.node.role())
+        {
+            node.node.releaseAppender();
+        }
+        await("member " + node.id + " is a standby", DEADLINE_MS, () -> Role.STANDBY == node.node.role());
+    }
+
+    /** Watches a node for the whole window: a promotion, which must not happen, has no event to wait for. */
+    private static void assertNeverPrimary(final TestNode node, final long windowMs, final String message)
+    {
+        final long startNs = System.nanoTime();
+        while (System.nanoTime() - startNs < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(windowMs))
+        {
+            assertNotEquals(Role.PRIMARY, node.node.role(), message);
+            java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1));
         }
     }
 
