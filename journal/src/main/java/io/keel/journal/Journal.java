@@ -1291,11 +1291,11 @@ public final class Journal implements AutoCloseable
         pruneTruncated(cutStartMs);
     }
 
-    /** Intent file: magic, two values, CRC32C of the 24 bytes before it; written to a temp file, then renamed. */
     /**
-     * Written and synced under a temporary name, then renamed: an intent file is whole or absent. Its modification
-     * time is the cut's start, set before the sync so that it is as durable as the content: an interrupted cut is
-     * completed from that time on the next open, and the files it set aside before the crash carry stamps no earlier.
+     * Intent file: magic, two values, CRC32C of the 24 bytes before it. Written and synced under a temporary name,
+     * then renamed: an intent file is whole or absent. Its modification time is the cut's start, set before the sync
+     * so that it is as durable as the content: an interrupted cut is completed from that time on the next open, and
+     * the files it set aside before the crash carry stamps no earlier.
      */
     private void writeIntent(
         final String name, final long magic, final long first, final long second, final long cutStartMs)
