@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * A {@code keel node} in a separate JVM (test class path, the project's JVM flags), with its output captured so a
@@ -81,38 +83,93 @@ public final class NodeProcess implements AutoCloseable
     /** @return the first output line containing the text, waiting up to the timeout. */
     public String awaitLine(final String text, final long timeoutMs)
     {
+        return await("'" + text + "'", timeoutMs, lines ->
+        {
+            for (final String line : lines)
+            {
+                if (line.contains(text))
+                {
+                    return line;
+                }
+            }
+            return null;
+        });
+    }
+
+    /** @return the first output line in which the pattern is found, waiting up to the timeout. */
+    public String awaitLine(final Pattern pattern, final long timeoutMs)
+    {
+        return await("a line matching '" + pattern + "'", timeoutMs, lines ->
+        {
+            for (final String line : lines)
+            {
+                if (pattern.matcher(line).find())
+                {
+                    return line;
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * The latest role line, not the first: a node that lived through failovers printed 'following' lines of earlier
+     * epochs, and a caught-up line of an earlier epoch says nothing about the handshake it is in now.
+     *
+     * @return the epoch in which node {@code id} follows member {@code primary} as its latest role line says, waiting
+     * up to the timeout for that line to be the latest.
+     */
+    public long awaitFollowing(final int id, final int primary, final long timeoutMs)
+    {
+        final String primaryLine = "keel node " + id + ": primary in epoch ";
+        final String standbyLine = "keel node " + id + ": standby following member ";
+        final String following = standbyLine + primary + " in epoch ";
+        final String role = await("'" + following + "' as its latest role line", timeoutMs, lines ->
+        {
+            for (int i = lines.size() - 1; i >= 0; i--)
+            {
+                final String line = lines.get(i);
+                if (line.contains(primaryLine) || line.contains(standbyLine))
+                {
+                    return line.contains(following) ? line : null;
+                }
+            }
+            return null;
+        });
+        final int start = role.indexOf(following) + following.length();
+        return Long.parseLong(role.substring(start, role.indexOf(' ', start)));
+    }
+
+    /**
+     * Poll the output every 20 ms until {@code find} returns a line, up to the timeout; a process that exited gets
+     * 100 ms for the reader to take its last lines before it fails.
+     */
+    private String await(final String what, final long timeoutMs, final Function<List<String>, String> find)
+    {
         final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         while (System.nanoTime() < deadlineNs)
         {
-            synchronized (lines)
-            {
-                for (final String line : lines)
-                {
-                    if (line.contains(text))
-                    {
-                        return line;
-                    }
-                }
-            }
-            if (!process.isAlive())
+            final boolean alive = process.isAlive();
+            if (!alive)
             {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100)); // let the reader take the last lines
-                synchronized (lines)
+            }
+            synchronized (lines)
+            {
+                final String line = find.apply(lines);
+                if (null != line)
                 {
-                    for (final String line : lines)
-                    {
-                        if (line.contains(text))
-                        {
-                            return line;
-                        }
-                    }
+                    return line;
                 }
-                throw new AssertionError(name + " exited (" + process.exitValue() + ") before printing '" + text +
-                    "':\n" + output());
+            }
+            if (!alive)
+            {
+                throw new AssertionError(name + " exited (" + process.exitValue() + ") before printing " + what +
+                    ":\n" + output());
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
         }
-        throw new AssertionError(name + " did not print '" + text + "' within " + timeoutMs + " ms:\n" + output());
+        throw new AssertionError(name + " did not print " + what + " within " + timeoutMs + " ms:\n" + output());
     }
 
     /** @return how many lines printed so far contain {@code text}. */

@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -330,12 +331,15 @@ class ReplicatedPairProcessTest
 
     /**
      * Until the standby follows the primary and has caught up with it: before that an ASYNC standby does not promote
-     * itself (its promotion would cut everything since it last had the log), so a kill must wait for it.
+     * itself (its promotion would cut everything since it last had the log), so a kill must wait for it. The
+     * catch-up of the epoch it follows in now: a node that lived through an earlier failover has caught-up lines of
+     * earlier epochs.
      */
     void awaitFollowing(final int id, final int primary)
     {
-        nodes[id].awaitLine("keel node " + id + ": standby following member " + primary, AWAIT_MS);
-        nodes[id].awaitLine("member " + id + " caught up with member " + primary, AWAIT_MS);
+        final long epoch = nodes[id].awaitFollowing(id, primary, AWAIT_MS);
+        nodes[id].awaitLine(Pattern.compile("member " + id + " caught up with member " + primary +
+            " at \\d+ in epoch " + epoch + "(?!\\d)"), AWAIT_MS); // epoch 1 is not 12
     }
 
     void stopAll() throws InterruptedException

@@ -337,9 +337,10 @@ class WitnessPairProcessTest
         nodes[id].awaitLine("keel node " + id + ": primary in epoch", AWAIT_MS);
     }
 
+    /** Until the node's latest role line says it follows the primary (an earlier one may be of an earlier epoch). */
     void awaitFollowing(final int id, final int primary)
     {
-        nodes[id].awaitLine("keel node " + id + ": standby following member " + primary, AWAIT_MS);
+        nodes[id].awaitFollowing(id, primary, AWAIT_MS);
     }
 
     void stopAll(final int primary) throws InterruptedException
