@@ -430,15 +430,11 @@ public final class FailoverBench
 
     private void start(final int id) throws IOException, InterruptedException
     {
-        if (null != nodes[id])
-        {
-            nodes[id].awaitExit(); // killed: its files and ports are free only once it is gone
-        }
         final List<String> args = new ArrayList<>(List.of("node", "--members", members, "--id", Integer.toString(id),
             "--dir", root.resolve("node-" + id).toString(), "--witness", witnessAddress));
         args.addAll(nodeArgs);
-        final NodeProcess node = NodeProcess.start("node-" + id + "-" + starts++, args, (line, ns) -> onLine(id, line,
-            ns));
+        final NodeProcess node = NodeProcess.startAfter(nodes[id], "node-" + id + "-" + starts++, args,
+            (line, ns) -> onLine(id, line, ns));
         nodes[id] = node;
         all.add(node);
     }

@@ -85,6 +85,28 @@ final class NodeProcess
     }
 
     /**
+     * Start {@code keel <args>} in a new JVM in place of a node that was killed, once that one has exited: its files
+     * and ports are free only once it is gone.
+     *
+     * @param previous the process this one replaces, or null for the first start.
+     * @param name     for messages.
+     * @param args     keel arguments.
+     * @param onLine   told each output line and when it was read (on the reader thread).
+     * @return the running process.
+     * @throws IOException          when the JVM cannot be started.
+     * @throws InterruptedException when interrupted while waiting for the previous process.
+     */
+    static NodeProcess startAfter(final NodeProcess previous, final String name, final List<String> args,
+        final BiConsumer<String, Long> onLine) throws IOException, InterruptedException
+    {
+        if (null != previous)
+        {
+            previous.awaitExit();
+        }
+        return start(name, args, onLine);
+    }
+
+    /**
      * The command line of a child {@code keel} JVM: this JVM's java, the class path it runs with (the jar, whose
      * manifest Class-Path names the libraries, or the test class path), and the module flags Agrona, Aeron and
      * Chronicle need, from {@code keel.jvm.flags} (tests), the jar manifest ({@code ./keel}) and this JVM's own

@@ -286,10 +286,6 @@ public final class ReplicatedDemo
 
     private void start(final int id) throws IOException, InterruptedException
     {
-        if (null != nodes[id])
-        {
-            nodes[id].awaitExit(); // killed: its files and ports are free only once it is gone
-        }
         final Path dir = root.resolve("node-" + id);
         Files.createDirectories(dir);
         final List<String> args = new ArrayList<>(List.of("node", "--members", members, "--id", Integer.toString(id),
@@ -305,7 +301,8 @@ public final class ReplicatedDemo
             args.add(witnessAddress);
         }
         final int starts = (int)all.stream().filter(n -> n.name().startsWith("node-" + id)).count();
-        final NodeProcess node = NodeProcess.start("node-" + id + (starts > 0 ? "-restart" + starts : ""), args,
+        final String name = "node-" + id + (starts > 0 ? "-restart" + starts : "");
+        final NodeProcess node = NodeProcess.startAfter(nodes[id], name, args,
             (line, timeNs) -> onNodeLine(id, line, timeNs));
         nodes[id] = node;
         all.add(node);
