@@ -268,13 +268,13 @@ public final class Journal implements AutoCloseable
         final long durableBefore = durablePosition;
         final Path intentFile = dir.resolve(TRUNCATE_INTENT_FILE);
         int stage = CUT_NOT_STARTED;
-        final long cutStartMs = startCut();
+        startCut();
         try
         {
             final long epochBefore = checkGroupBoundary(position);
             withdrawFrom(position); // readers stop at the position before a byte after it is cut
             stage = CUT_WRITING_INTENT;
-            writeTruncateIntent(position, cutStartMs);
+            writeTruncateIntent(position);
             stage = CUT_CUTTING;
             cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
             Files.deleteIfExists(intentFile);
@@ -289,7 +289,7 @@ public final class Journal implements AutoCloseable
         }
         LOG.warn("journal {} truncated to position {} (was {}); cut bytes kept in {}",
             dir, position, end, dir.resolve(TRUNCATED_DIR));
-        pruneTruncated(cutStartMs);
+        pruneTruncated();
     }
 
     /**
@@ -358,12 +358,12 @@ public final class Journal implements AutoCloseable
         final long durableBefore = durablePosition;
         final Path intentFile = dir.resolve(RESET_INTENT_FILE);
         int stage = CUT_NOT_STARTED;
-        final long cutStartMs = startCut();
+        startCut();
         try
         {
             withdrawFrom(Math.min(position, startPosition())); // no reader reads a file about to be set aside
             stage = CUT_WRITING_INTENT;
-            writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch, cutStartMs);
+            writeIntent(RESET_INTENT_FILE, RESET_INTENT_MAGIC, position, epoch);
             stage = CUT_CUTTING;
             setAsideForReset(position);
             createSegment(position, epoch, ctx.epochClock().time());
@@ -381,7 +381,7 @@ public final class Journal implements AutoCloseable
         }
         LOG.warn("journal {} reset to start empty at position {} in epoch {}; the old log (to {}) is kept in {}",
             dir, position, epoch, end, dir.resolve(TRUNCATED_DIR));
-        pruneTruncated(cutStartMs);
+        pruneTruncated();
     }
 
     /**
@@ -923,7 +923,7 @@ public final class Journal implements AutoCloseable
                 throw new JournalException("journal " + dir + " has an interrupted truncation to position " +
                     intent + "; open it for writing once to complete it");
             }
-            final long cutStartMs = resumeCut(dir.resolve(TRUNCATE_INTENT_FILE));
+            resumeCut(dir.resolve(TRUNCATE_INTENT_FILE));
             if (intent < groupEnd)
             {
                 final long epochBefore = checkGroupBoundary(intent);
@@ -938,7 +938,7 @@ public final class Journal implements AutoCloseable
             fsyncDirectory(dir);
             completedTruncation = intent;
             LOG.warn("journal {}: completed an interrupted truncation to position {}", dir, intent);
-            pruneTruncated(cutStartMs);
+            pruneTruncated();
         }
 
         return new RecoveryReport(segmentList.size(),
@@ -1097,18 +1097,16 @@ public final class Journal implements AutoCloseable
         return target;
     }
 
-    /** @return when the cut starting now started (wall clock, ms): its files are stamped no earlier. */
-    private long startCut()
+    /** A cut starts now (wall clock): its intent file carries that time, and its files are stamped no earlier. */
+    private void startCut()
     {
         currentCutStartMs = ctx.epochClock().time();
-        return currentCutStartMs;
     }
 
-    /** @return the start of the interrupted cut whose intent file this is, now the cut being completed. */
-    private long resumeCut(final Path intentFile) throws IOException
+    /** The interrupted cut whose intent file this is becomes the cut being completed, from the start it recorded. */
+    private void resumeCut(final Path intentFile) throws IOException
     {
         currentCutStartMs = Files.getLastModifiedTime(intentFile).toMillis();
-        return currentCutStartMs;
     }
 
     /**
@@ -1126,14 +1124,12 @@ public final class Journal implements AutoCloseable
     }
 
     /**
-     * Keep {@code truncated/} within {@link JournalContext#truncatedRetainBytes()}: the files set aside before
-     * {@code cutStartMs} (a file's modification time is when it was set aside) are deleted oldest first while the
-     * folder holds more; those of the cut that started then are always kept. Best effort: a file that cannot be
-     * deleted is left and logged, the journal itself is unaffected.
-     *
-     * @param cutStartMs when the latest cut started (wall clock, ms).
+     * Keep {@code truncated/} within {@link JournalContext#truncatedRetainBytes()}: the files set aside before the
+     * latest cut started ({@code currentCutStartMs}; a file's modification time is when it was set aside) are
+     * deleted oldest first while the folder holds more; those of the latest cut are always kept. Best effort: a file
+     * that cannot be deleted is left and logged, the journal itself is unaffected.
      */
-    private void pruneTruncated(final long cutStartMs)
+    private void pruneTruncated()
     {
         final long retain = ctx.truncatedRetainBytes();
         final Path sideDir = dir.resolve(TRUNCATED_DIR);
@@ -1154,7 +1150,7 @@ public final class Journal implements AutoCloseable
                 final long size = Files.size(file);
                 total += size;
                 final long modifiedMs = Files.getLastModifiedTime(file).toMillis();
-                if (modifiedMs < cutStartMs)
+                if (modifiedMs < currentCutStartMs)
                 {
                     older.add(new SetAside(file, modifiedMs, size));
                 }
@@ -1254,9 +1250,9 @@ public final class Journal implements AutoCloseable
         return previous[2];
     }
 
-    private void writeTruncateIntent(final long position, final long cutStartMs) throws IOException
+    private void writeTruncateIntent(final long position) throws IOException
     {
-        writeIntent(TRUNCATE_INTENT_FILE, INTENT_MAGIC, position, 0, cutStartMs);
+        writeIntent(TRUNCATE_INTENT_FILE, INTENT_MAGIC, position, 0);
     }
 
     private long readTruncateIntent() throws IOException
@@ -1278,7 +1274,7 @@ public final class Journal implements AutoCloseable
             throw new JournalException("journal " + dir + " has an interrupted reset to position " + intent[0] +
                 " (" + dir.resolve(RESET_INTENT_FILE) + "); open it for writing once to complete it");
         }
-        final long cutStartMs = resumeCut(dir.resolve(RESET_INTENT_FILE));
+        resumeCut(dir.resolve(RESET_INTENT_FILE));
         segmentList.clear();
         segmentList.addAll(listSegments());
         setAsideForReset(intent[0]);
@@ -1288,7 +1284,7 @@ public final class Journal implements AutoCloseable
         fsyncDirectory(dir);
         LOG.warn("journal {}: completed an interrupted reset to position {} in epoch {}; the old log is kept in {}",
             dir, intent[0], intent[1], dir.resolve(TRUNCATED_DIR));
-        pruneTruncated(cutStartMs);
+        pruneTruncated();
     }
 
     /**
@@ -1297,8 +1293,7 @@ public final class Journal implements AutoCloseable
      * so that it is as durable as the content: an interrupted cut is completed from that time on the next open, and
      * the files it set aside before the crash carry stamps no earlier.
      */
-    private void writeIntent(
-        final String name, final long magic, final long first, final long second, final long cutStartMs)
+    private void writeIntent(final String name, final long magic, final long first, final long second)
         throws IOException
     {
         final ByteBuffer bytes = ByteBuffer.allocateDirect(INTENT_LENGTH);
@@ -1312,7 +1307,7 @@ public final class Journal implements AutoCloseable
             StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE))
         {
             writeFully(channel, bytes, 0);
-            Files.setLastModifiedTime(temp, FileTime.fromMillis(cutStartMs)); // a rename keeps it
+            Files.setLastModifiedTime(temp, FileTime.fromMillis(currentCutStartMs)); // a rename keeps it
             channel.force(true);
         }
         moveAtomically(temp, dir.resolve(name));
