@@ -71,6 +71,9 @@ public final class Journal implements AutoCloseable
     private long lastEpoch;
     private long lastTimestampNs;
     private long currentCutStartMs; // the latest cut's start (wall clock): its set-aside files are stamped no earlier
+    // the files the latest cut set aside under truncated/ in this process: kept by pruneTruncated whatever their
+    // stamps say (a filesystem that keeps whole seconds rounds them down, below the cut's start)
+    private final List<Path> currentCutFiles = new ArrayList<>();
     private boolean closed;
 
     private Journal(final JournalContext ctx)
@@ -276,7 +279,7 @@ public final class Journal implements AutoCloseable
             stage = CUT_WRITING_INTENT;
             writeTruncateIntent(position);
             stage = CUT_CUTTING;
-            cutAfter(position, dir.resolve(TRUNCATED_DIR), new ArrayList<>());
+            cutAfter(position, dir.resolve(TRUNCATED_DIR), currentCutFiles);
             Files.deleteIfExists(intentFile);
             stage = CUT_DONE;
             fsyncDirectory(dir);
@@ -399,7 +402,7 @@ public final class Journal implements AutoCloseable
             }
             else
             {
-                moveAside(segment.file, dir.resolve(TRUNCATED_DIR));
+                currentCutFiles.add(moveAside(segment.file, dir.resolve(TRUNCATED_DIR)));
             }
             segmentList.remove(i);
         }
@@ -927,7 +930,8 @@ public final class Journal implements AutoCloseable
             if (intent < groupEnd)
             {
                 final long epochBefore = checkGroupBoundary(intent);
-                cutAfter(intent, dir.resolve(TRUNCATED_DIR), sideFiles);
+                cutAfter(intent, dir.resolve(TRUNCATED_DIR), currentCutFiles);
+                sideFiles.addAll(currentCutFiles);
                 streamIndex.truncate(intent);
                 committedPosition = intent;
                 durablePosition = intent;
@@ -1101,18 +1105,20 @@ public final class Journal implements AutoCloseable
     private void startCut()
     {
         currentCutStartMs = ctx.epochClock().time();
+        currentCutFiles.clear();
     }
 
     /** The interrupted cut whose intent file this is becomes the cut being completed, from the start it recorded. */
     private void resumeCut(final Path intentFile) throws IOException
     {
         currentCutStartMs = Files.getLastModifiedTime(intentFile).toMillis();
+        currentCutFiles.clear();
     }
 
     /**
      * @return when a file is set aside: now, but never before the current cut started, so that a wall clock stepped
-     * back during a cut cannot make its own files look older than its start (pruneTruncated would take them for an
-     * earlier cut's).
+     * back during a cut cannot make its own files look older than its start (after a crash, pruneTruncated knows
+     * the files an interrupted cut set aside only by their stamps, and would take them for an earlier cut's).
      */
     private long setAsideStampMs()
     {
@@ -1126,7 +1132,11 @@ public final class Journal implements AutoCloseable
     /**
      * Keep {@code truncated/} within {@link JournalContext#truncatedRetainBytes()}: the files set aside before the
      * latest cut started ({@code currentCutStartMs}; a file's modification time is when it was set aside) are
-     * deleted oldest first while the folder holds more; those of the latest cut are always kept. Best effort: a file
+     * deleted oldest first while the folder holds more; those of the latest cut are always kept. They are known by
+     * name ({@code currentCutFiles}), not by their stamps, which a filesystem that keeps whole seconds (some network
+     * filesystems, FAT, HFS+, ext3) rounds down below the cut's start. Only the files an interrupted cut set aside
+     * before a crash are known by their stamps alone; the filesystem rounds those as it rounds its intent file's
+     * time, which the completed cut's start is read from, so they are never earlier than it. Best effort: a file
      * that cannot be deleted is left and logged, the journal itself is unaffected.
      */
     private void pruneTruncated()
@@ -1150,7 +1160,7 @@ public final class Journal implements AutoCloseable
                 final long size = Files.size(file);
                 total += size;
                 final long modifiedMs = Files.getLastModifiedTime(file).toMillis();
-                if (modifiedMs < currentCutStartMs)
+                if (modifiedMs < currentCutStartMs && !currentCutFiles.contains(file))
                 {
                     older.add(new SetAside(file, modifiedMs, size));
                 }

@@ -6,10 +6,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -18,6 +20,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 import static io.keel.journal.JournalTestSupport.*;
@@ -145,10 +148,125 @@ class TruncatedRetentionTest
         final Path dir = root.resolve("interrupted");
         final long startMs = System.currentTimeMillis() - 600_000; // the reset's start, before the intent's writing
         final long steppedMs = startMs - 3_600_000;
+        final int segments = resetInterruptedAfterItsFirstMove(dir, startMs, steppedMs); // a step back an hour
+        try (Journal journal = Journal.open(context(dir, 8192, 1200, DurabilityPolicy.NONE)
+            .truncatedRetainBytes(0).epochClock(() -> steppedMs)))
+        {
+            assertEquals(1 << 20, journal.startPosition(), "the next open completed the reset");
+        }
+        assertEquals(segments, truncatedImage(dir).size(),
+            "every old segment kept: the reset's time is its intent's, and the file moved before the crash is not " +
+            "older than it");
+    }
+
+    @Test
+    void onAFilesystemThatKeepsWholeSecondsACutKeepsItsOwnFiles() throws IOException
+    {
+        // cuts that start half way through a second, with a bound of 0 (only the latest cut may stay, whole), on a
+        // filesystem that keeps whole seconds: the cut's own stamps read back earlier than its start
+        final long secondMs = System.currentTimeMillis() / 1000 * 1000;
+        final Map<String, byte[]> steady = cutOnce(root.resolve("steady"), null);
+        final Path truncated = root.resolve("truncated");
+        assertSameImage(steady, cutOnce(truncated, () -> wholeSeconds(truncated, () -> secondMs + 500)),
+            "a truncation's files taken for an older cut's and pruned");
+
+        final Path dir = root.resolve("reset");
+        final long[] nowMs = {secondMs + 500};
+        final RandomWriter writer = new RandomWriter(new Random(SEED), 1100);
+        try (Journal journal = Journal.open(ctx(dir).truncatedRetainBytes(0)
+            .epochClock(wholeSeconds(dir, () -> nowMs[0]))))
+        {
+            writer.appendRandom(journal.appender(), 10);
+            journal.appender().flush();
+            final long keep = journal.committedPosition();
+            writer.appendRandom(journal.appender(), 5);
+            journal.appender().flush();
+            journal.truncate(keep);
+            writer.syncWith(journal);
+            assertFalse(truncatedImage(dir).isEmpty());
+
+            writer.appendRandom(journal.appender(), 40);
+            journal.appender().flush();
+            final Map<String, byte[]> log = new TreeMap<>();
+            for (final Path segment : segmentFiles(dir))
+            {
+                log.put(segment.getFileName().toString(), Files.readAllBytes(segment));
+            }
+            nowMs[0] = secondMs + 1500;
+            journal.resetTo(journal.committedPosition(), 3);
+            assertSameImage(log, truncatedImage(dir), "the reset's old log is kept whole, the truncation's cut goes");
+        }
+    }
+
+    @Test
+    void anInterruptedResetCompletedOnAFilesystemThatKeepsWholeSecondsKeepsEveryFileItSetAside() throws IOException
+    {
+        // the files set aside before the crash are known by their stamps alone: the intent's time, the start the
+        // next open reads, is rounded down as they are
+        final Path dir = root.resolve("interrupted");
+        final long startMs = System.currentTimeMillis() / 1000 * 1000 + 500;
+        final int segments = resetInterruptedAfterItsFirstMove(dir, startMs, startMs);
+        roundDownToWholeSeconds(dir); // the intent file with them
+        roundDownToWholeSeconds(dir.resolve(Journal.TRUNCATED_DIR));
+        try (Journal journal = Journal.open(ctx(dir).truncatedRetainBytes(0)
+            .epochClock(wholeSeconds(dir, () -> startMs + 300))))
+        {
+            assertEquals(1 << 20, journal.startPosition(), "the next open completed the reset");
+        }
+        assertEquals(segments, truncatedImage(dir).size(), "every old segment kept");
+    }
+
+    /**
+     * A clock on a filesystem that keeps modification times in whole seconds (some network filesystems, FAT, HFS+,
+     * ext3): each read first rounds down the time of every file under {@code truncated/} to its second. A cut reads
+     * the clock before it stamps each file it sets aside and, in a reset, after the last (the new segment's creation
+     * time), so pruning sees all but at most the last stamp of a cut as such a filesystem keeps them.
+     */
+    private static EpochClock wholeSeconds(final Path dir, final LongSupplier timeMs)
+    {
+        return () ->
+        {
+            final Path sideDir = dir.resolve(Journal.TRUNCATED_DIR);
+            if (Files.isDirectory(sideDir))
+            {
+                try
+                {
+                    roundDownToWholeSeconds(sideDir);
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException(ex);
+                }
+            }
+            return timeMs.getAsLong();
+        };
+    }
+
+    /** Every file in the folder gets its modification time rounded down to a whole second. */
+    private static void roundDownToWholeSeconds(final Path folder) throws IOException
+    {
+        try (Stream<Path> files = Files.list(folder))
+        {
+            for (final Path file : (Iterable<Path>)files::iterator)
+            {
+                final long modifiedMs = Files.getLastModifiedTime(file).toMillis();
+                Files.setLastModifiedTime(file, FileTime.fromMillis(modifiedMs / 1000 * 1000));
+            }
+        }
+    }
+
+    /**
+     * A reset of a log of several segments, interrupted after it set the first one aside: from the reset on the
+     * clock reads the cut's start, then the first file's stamp, then fails (standing in for a kill -9 after that
+     * file's move).
+     *
+     * @return how many segments the log had.
+     */
+    private static int resetInterruptedAfterItsFirstMove(final Path dir, final long startMs, final long firstFileMs)
+        throws IOException
+    {
         final int[] reads = {0};
         final boolean[] armed = {false};
-        // once armed: the cut's start, then a step back an hour for the first file set aside, then the clock fails
-        // (standing in for a kill -9 after that file's move)
         final EpochClock failing = () ->
         {
             if (!armed[0])
@@ -160,10 +278,10 @@ class TruncatedRetentionTest
             {
                 throw new IllegalStateException("crash");
             }
-            return 1 == reads[0] ? startMs : steppedMs;
+            return 1 == reads[0] ? startMs : firstFileMs;
         };
         final int segments;
-        try (Journal journal = Journal.open(context(dir, 8192, 1200, DurabilityPolicy.NONE).epochClock(failing)))
+        try (Journal journal = Journal.open(ctx(dir).epochClock(failing)))
         {
             new RandomWriter(new Random(SEED), 1100).appendRandom(journal.appender(), 60);
             journal.appender().flush();
@@ -173,14 +291,7 @@ class TruncatedRetentionTest
             assertThrows(JournalException.class, () -> journal.resetTo(1 << 20, 3));
         }
         assertEquals(1, truncatedImage(dir).size(), "one file set aside before the crash");
-        try (Journal journal = Journal.open(context(dir, 8192, 1200, DurabilityPolicy.NONE)
-            .truncatedRetainBytes(0).epochClock(() -> steppedMs)))
-        {
-            assertEquals(1 << 20, journal.startPosition(), "the next open completed the reset");
-        }
-        assertEquals(segments, truncatedImage(dir).size(),
-            "every old segment kept: the reset's time is its intent's, and the file moved before the crash is not " +
-            "older than it");
+        return segments;
     }
 
     /**
