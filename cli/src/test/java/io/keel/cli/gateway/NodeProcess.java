@@ -121,23 +121,46 @@ public final class NodeProcess implements AutoCloseable
      */
     public long awaitFollowing(final int id, final int primary, final long timeoutMs)
     {
-        final String primaryLine = "keel node " + id + ": primary in epoch ";
-        final String standbyLine = "keel node " + id + ": standby following member ";
-        final String following = standbyLine + primary + " in epoch ";
-        final String role = await("'" + following + "' as its latest role line", timeoutMs, lines ->
+        return awaitRole(id, "standby following member " + primary + " in epoch ", timeoutMs);
+    }
+
+    /**
+     * The latest role line, as {@link #awaitFollowing}: a node that was primary, stepped down and follows now printed
+     * a 'primary' line of an earlier epoch.
+     *
+     * @return the epoch in which node {@code id} is the primary as its latest role line says, waiting up to the
+     * timeout for that line to be the latest.
+     */
+    public long awaitPrimary(final int id, final long timeoutMs)
+    {
+        return awaitRole(id, "primary in epoch ", timeoutMs);
+    }
+
+    private long awaitRole(final int id, final String role, final long timeoutMs)
+    {
+        final String prefix = "keel node " + id + ": ";
+        final String primaryLine = prefix + "primary in epoch ";
+        final String standbyLine = prefix + "standby following member ";
+        final String wanted = prefix + role;
+        final String line = await("'" + wanted + "' as its latest role line", timeoutMs, lines ->
         {
             for (int i = lines.size() - 1; i >= 0; i--)
             {
-                final String line = lines.get(i);
-                if (line.contains(primaryLine) || line.contains(standbyLine))
+                final String candidate = lines.get(i);
+                if (candidate.contains(primaryLine) || candidate.contains(standbyLine))
                 {
-                    return line.contains(following) ? line : null;
+                    return candidate.contains(wanted) ? candidate : null;
                 }
             }
             return null;
         });
-        final int start = role.indexOf(following) + following.length();
-        return Long.parseLong(role.substring(start, role.indexOf(' ', start)));
+        final int start = line.indexOf(wanted) + wanted.length();
+        int end = start;
+        while (end < line.length() && Character.isDigit(line.charAt(end)))
+        {
+            end++;
+        }
+        return Long.parseLong(line.substring(start, end));
     }
 
     /**

@@ -326,7 +326,7 @@ class ReplicatedPairProcessTest
 
     void awaitPrimary(final int id)
     {
-        nodes[id].awaitLine("keel node " + id + ": primary in epoch", AWAIT_MS);
+        nodes[id].awaitPrimary(id, AWAIT_MS); // its latest role line: a stepped-down primary printed one before
     }
 
     /**

@@ -200,7 +200,8 @@ class WitnessPairProcessTest
     {
         startPair();
         final Path history = tmp.resolve("history.txt");
-        final CompletableFuture<Integer> bank = bank(history, 10);
+        // long enough to still run at the kill below, after a witness JVM's start on a loaded machine (10 s was not)
+        final CompletableFuture<Integer> bank = bank(history, 20);
         awaitOkLines(history, 300);
         witness.kill(); // a SYNC pair with its standby in sync keeps acknowledging without the witness
         final int okWithout = okLines(history);
@@ -334,7 +335,7 @@ class WitnessPairProcessTest
 
     void awaitPrimary(final int id)
     {
-        nodes[id].awaitLine("keel node " + id + ": primary in epoch", AWAIT_MS);
+        nodes[id].awaitPrimary(id, AWAIT_MS); // its latest role line: a stepped-down primary printed one before
     }
 
     /** Until the node's latest role line says it follows the primary (an earlier one may be of an earlier epoch). */
