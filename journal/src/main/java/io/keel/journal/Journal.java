@@ -19,8 +19,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * An append-only log of event frames in segment files, with one writer ({@link #appender()}), any number of
@@ -72,8 +75,9 @@ public final class Journal implements AutoCloseable
     private long lastTimestampNs;
     private long currentCutStartMs; // the latest cut's start (wall clock): its set-aside files are stamped no earlier
     // the files the latest cut set aside under truncated/ in this process: kept by pruneTruncated whatever their
-    // stamps say (a filesystem that keeps whole seconds rounds them down, below the cut's start)
-    private final List<Path> currentCutFiles = new ArrayList<>();
+    // stamps say (a filesystem with coarse modification times rounds them down, below the cut's start). A set in the
+    // order they were set aside: pruning asks it once per file listed there
+    private final Set<Path> currentCutFiles = new LinkedHashSet<>();
     private boolean closed;
 
     private Journal(final JournalContext ctx)
@@ -1036,7 +1040,7 @@ public final class Journal implements AutoCloseable
      * crash leaves a longer log, never a hole; the caller's intent file makes it complete on the next open.
      * A null sideDir drops the bytes without a copy (for bytes that were never published).
      */
-    private void cutAfter(final long position, final Path sideDir, final List<Path> sideFiles) throws IOException
+    private void cutAfter(final long position, final Path sideDir, final Collection<Path> sideFiles) throws IOException
     {
         for (int i = segmentList.size() - 1; i >= 0; i--)
         {
@@ -1133,11 +1137,12 @@ public final class Journal implements AutoCloseable
      * Keep {@code truncated/} within {@link JournalContext#truncatedRetainBytes()}: the files set aside before the
      * latest cut started ({@code currentCutStartMs}; a file's modification time is when it was set aside) are
      * deleted oldest first while the folder holds more; those of the latest cut are always kept. They are known by
-     * name ({@code currentCutFiles}), not by their stamps, which a filesystem that keeps whole seconds (some network
-     * filesystems, FAT, HFS+, ext3) rounds down below the cut's start. Only the files an interrupted cut set aside
-     * before a crash are known by their stamps alone; the filesystem rounds those as it rounds its intent file's
-     * time, which the completed cut's start is read from, so they are never earlier than it. Best effort: a file
-     * that cannot be deleted is left and logged, the journal itself is unaffected.
+     * name ({@code currentCutFiles}), not by their stamps, which a filesystem with coarse modification times (whole
+     * seconds on ext3, HFS+ and some network filesystems, two seconds on FAT) rounds down below the cut's start.
+     * Only the files an interrupted cut set aside before a crash are known by their stamps alone; the filesystem
+     * rounds those as it rounds its intent file's time, which the completed cut's start is read from, so they are
+     * never earlier than it. Best effort: a file that cannot be deleted is left and logged, the journal itself is
+     * unaffected.
      */
     private void pruneTruncated()
     {

@@ -160,16 +160,22 @@ class TruncatedRetentionTest
     }
 
     @Test
-    void onAFilesystemThatKeepsWholeSecondsACutKeepsItsOwnFiles() throws IOException
+    void onAFilesystemThatKeepsWholeSecondsATruncationKeepsItsOwnFiles() throws IOException
     {
-        // cuts that start half way through a second, with a bound of 0 (only the latest cut may stay, whole), on a
-        // filesystem that keeps whole seconds: the cut's own stamps read back earlier than its start
+        // a truncation that starts half way through a second, with a bound of 0 (only the latest cut may stay,
+        // whole), on a filesystem that keeps whole seconds: the cut's own stamps read back earlier than its start
         final long secondMs = System.currentTimeMillis() / 1000 * 1000;
         final Map<String, byte[]> steady = cutOnce(root.resolve("steady"), null);
         final Path truncated = root.resolve("truncated");
         assertSameImage(steady, cutOnce(truncated, () -> wholeSeconds(truncated, () -> secondMs + 500)),
             "a truncation's files taken for an older cut's and pruned");
+    }
 
+    @Test
+    void onAFilesystemThatKeepsWholeSecondsAResetKeepsItsOwnFiles() throws IOException
+    {
+        // as above for a reset, after a truncation whose cut it may prune
+        final long secondMs = System.currentTimeMillis() / 1000 * 1000;
         final Path dir = root.resolve("reset");
         final long[] nowMs = {secondMs + 500};
         final RandomWriter writer = new RandomWriter(new Random(SEED), 1100);
@@ -202,7 +208,8 @@ class TruncatedRetentionTest
     void anInterruptedResetCompletedOnAFilesystemThatKeepsWholeSecondsKeepsEveryFileItSetAside() throws IOException
     {
         // the files set aside before the crash are known by their stamps alone: the intent's time, the start the
-        // next open reads, is rounded down as they are
+        // next open reads, is rounded down as they are. A guard of that stamp path (it passes without the files known
+        // by name): it fails if the start were read at a finer grain than the files' stamps
         final Path dir = root.resolve("interrupted");
         final long startMs = System.currentTimeMillis() / 1000 * 1000 + 500;
         final int segments = resetInterruptedAfterItsFirstMove(dir, startMs, startMs);
@@ -217,9 +224,9 @@ class TruncatedRetentionTest
     }
 
     /**
-     * A clock on a filesystem that keeps modification times in whole seconds (some network filesystems, FAT, HFS+,
-     * ext3): each read first rounds down the time of every file under {@code truncated/} to its second. A cut reads
-     * the clock before it stamps each file it sets aside and, in a reset, after the last (the new segment's creation
+     * A clock on a filesystem that keeps modification times in whole seconds (ext3, HFS+, some network filesystems):
+     * each read first rounds down the time of every file under {@code truncated/} to its second. A cut reads the
+     * clock before it stamps each file it sets aside and, in a reset, after the last (the new segment's creation
      * time), so pruning sees all but at most the last stamp of a cut as such a filesystem keeps them.
      */
     private static EpochClock wholeSeconds(final Path dir, final LongSupplier timeMs)
