@@ -108,6 +108,12 @@ public final class NodeCommand implements Callable<Integer>
             "see the replication README for what it costs)")
     long degradeAfterMs;
 
+    @Option(names = "--promote-behind-after", paramLabel = "MS", defaultValue = "-1",
+        description = "async (or degraded sync), no witness: a standby still catching up takes over after MS of " +
+            "silence from its primary, losing what that primary acknowledged beyond it (default -1: never; opt-in, " +
+            "see the replication README)")
+    long promoteBehindAfterMs;
+
     @Option(names = "--witness", paramLabel = "HOST:PORT",
         description = "the pair's witness (./keel witness): a standby promotes itself only with its vote, and a " +
             "primary whose standby is gone acknowledges alone once the witness took the standby out of the in-sync " +
@@ -232,6 +238,7 @@ public final class NodeCommand implements Callable<Integer>
                 context.replicationContext().heartbeatIntervalMs(heartbeatMs);
             }
             context.replicationContext().degradeToAsyncAfterMs(degradeAfterMs);
+            context.replicationContext().promoteBehindAfterMs(promoteBehindAfterMs);
             if (deferWatchPublications)
             {
                 context.gatewayContext().deferWatchPublications(true);

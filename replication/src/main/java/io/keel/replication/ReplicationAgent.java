@@ -60,6 +60,7 @@ final class ReplicationAgent implements Agent, FragmentHandler
     private final long voteRetryNs;
     private long startedNs;
     private final long degradeAfterNs;
+    private final long promoteBehindAfterNs;
     private final int maxBatchBytes;
     private final int maxInFlightBytes;
     private final int memberIndex;
@@ -163,6 +164,8 @@ final class ReplicationAgent implements Agent, FragmentHandler
         this.failureTimeoutNs = TimeUnit.MILLISECONDS.toNanos(ctx.failureTimeoutMs());
         this.restartGraceNs = Math.max(TimeUnit.SECONDS.toNanos(1), 4 * failureTimeoutNs);
         this.voteRetryNs = Math.min(heartbeatIntervalNs, TimeUnit.MILLISECONDS.toNanos(1));
+        this.promoteBehindAfterNs = ctx.promoteBehindAfterMs() < 0 ? -1 :
+            TimeUnit.MILLISECONDS.toNanos(ctx.promoteBehindAfterMs());
         this.degradeAfterNs = ctx.degradeToAsyncAfterMs() < 0 ? -1 :
             TimeUnit.MILLISECONDS.toNanos(ctx.degradeToAsyncAfterMs());
         this.maxBatchBytes = ctx.maxBatchBytes();
@@ -392,6 +395,15 @@ final class ReplicationAgent implements Agent, FragmentHandler
         {
             if (null == witness)
             {
+                if (heardPrimary && !primarySync && !caughtUp)
+                {
+                    counters.promotionsBehind.incrementAndGet();
+                    LOG.warn("member {} takes over from member {} while still catching up: its log ends at {}, {} " +
+                        "bytes short of the committed position {} last heard; what member {} acknowledged beyond {} " +
+                        "is lost (promote-behind-after {} ms)", selfId, leaderId, appender.position(),
+                        Math.max(0, primaryCommittedPosition - appender.position()), primaryCommittedPosition,
+                        leaderId, appender.position(), ctx.promoteBehindAfterMs());
+                }
                 promote(nextOwnEpoch(epoch));
                 work++;
             }
@@ -412,9 +424,11 @@ final class ReplicationAgent implements Agent, FragmentHandler
             // (ASYNC, or SYNC degraded or acting alone) the primary acknowledged beyond it, and a promotion cuts all
             // of that from the primary if it was only stalled: so not while still catching up after a (re)start or
             // rejoin, when that is everything since the standby last had the log. Caught up is a latch per
-            // handshake, not a bound on the lag: a standby that falls behind later is promotable with that lag
+            // handshake, not a bound on the lag: a standby that falls behind later is promotable with that lag.
+            // An operator who prefers availability sets promoteBehindAfterMs: after that much silence, promote anyway
             return STATE_FOLLOWING == followState &&
-                (primarySync ? journal.durablePosition() >= primaryReleasedPosition : caughtUp);
+                (primarySync ? journal.durablePosition() >= primaryReleasedPosition :
+                caughtUp || promoteBehindAfterNs >= 0 && nowNs - lastPrimaryContactNs > promoteBehindAfterNs);
         }
         if (Role.PRIMARY == state.role())
         {

@@ -26,6 +26,7 @@ public final class ReplicationContext
     public static final String IDLE_PROP = "keel.replication.idle";
     public static final String ACK_PROP = "keel.replication.ack";
     public static final String DEGRADE_PROP = "keel.replication.degradeToAsyncAfterMs";
+    public static final String PROMOTE_BEHIND_PROP = "keel.replication.promoteBehindAfterMs";
     public static final String WITNESS_PROP = "keel.replication.witness";
     /** Test hook: while this file exists, the node drops all replication traffic to and from its peer. */
     public static final String PEER_LINK_DOWN_FILE_PROP = "keel.replication.test.peerLinkDownFile";
@@ -59,6 +60,7 @@ public final class ReplicationContext
     private Path stateDir;
     private AckMode ackMode = AckMode.parse(System.getProperty(ACK_PROP, "sync"));
     private long degradeToAsyncAfterMs = Long.getLong(DEGRADE_PROP, -1);
+    private long promoteBehindAfterMs = Long.getLong(PROMOTE_BEHIND_PROP, -1);
     private long heartbeatIntervalMs = Long.getLong(HEARTBEAT_INTERVAL_PROP, HEARTBEAT_INTERVAL_DEFAULT_MS);
     private long failureTimeoutMs = Long.getLong(FAILURE_TIMEOUT_PROP, FAILURE_TIMEOUT_DEFAULT_MS);
     private int maxBatchBytes = Integer.getInteger(MAX_BATCH_PROP, MAX_BATCH_DEFAULT_BYTES);
@@ -158,8 +160,20 @@ public final class ReplicationContext
             throw new IllegalArgumentException(DEGRADE_PROP + " = " + degradeToAsyncAfterMs +
                 " must be -1 (never) or in [0, " + FAILURE_TIMEOUT_MAX_MS + "]");
         }
+        if (promoteBehindAfterMs != -1 &&
+            (promoteBehindAfterMs < failureTimeoutMs || promoteBehindAfterMs > FAILURE_TIMEOUT_MAX_MS))
+        {
+            throw new IllegalArgumentException(PROMOTE_BEHIND_PROP + " = " + promoteBehindAfterMs +
+                " must be -1 (never) or in [the failure timeout " + failureTimeoutMs + ", " + FAILURE_TIMEOUT_MAX_MS +
+                "]");
+        }
         if (null != witness)
         {
+            if (promoteBehindAfterMs >= 0)
+            {
+                throw new IllegalArgumentException(PROMOTE_BEHIND_PROP + " = " + promoteBehindAfterMs +
+                    " and a witness: with a witness a standby's promotion follows the witness's in-sync set");
+            }
             if (degradeToAsyncAfterMs >= 0)
             {
                 throw new IllegalArgumentException(DEGRADE_PROP + " = " + degradeToAsyncAfterMs + " and a witness: " +
@@ -329,6 +343,33 @@ public final class ReplicationContext
     public ReplicationContext degradeToAsyncAfterMs(final long ms)
     {
         this.degradeToAsyncAfterMs = ms;
+        return this;
+    }
+
+    /**
+     * @return ms of silence from the primary after which a standby that is still catching up promotes itself anyway;
+     * -1 never (the default). See {@link #promoteBehindAfterMs(long)}.
+     */
+    public long promoteBehindAfterMs()
+    {
+        return promoteBehindAfterMs;
+    }
+
+    /**
+     * Availability over the acknowledged tail, for a primary that does not acknowledge in SYNC (ASYNC, or SYNC
+     * degraded). A standby that began following and has not yet reached the primary's committed position does not
+     * promote itself: the primary may only be stalled, and a promotion would make it step down and cut everything it
+     * acknowledged beyond the standby's log. With this set, a standby still catching up promotes itself once its
+     * primary has been silent this long, accepting that loss (logged with the bytes it was behind and counted as
+     * {@code promotions behind}). A SYNC primary's standby holds what was acknowledged and is not concerned. Not
+     * with a witness, whose in-sync set decides.
+     *
+     * @param ms of silence, at least the failure timeout; -1 never (the default).
+     * @return this.
+     */
+    public ReplicationContext promoteBehindAfterMs(final long ms)
+    {
+        this.promoteBehindAfterMs = ms;
         return this;
     }
 

@@ -27,6 +27,7 @@ public final class ReplicationCounters
     final AtomicLong standbyLosses = new AtomicLong();
     final AtomicLong degradations = new AtomicLong();
     final AtomicLong catchUps = new AtomicLong();
+    final AtomicLong promotionsBehind = new AtomicLong();
     final AtomicLong malformedMessages = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
 
@@ -37,6 +38,15 @@ public final class ReplicationCounters
     public long catchUps()
     {
         return catchUps.get();
+    }
+
+    /**
+     * @return promotions of a standby still catching up with a primary that did not acknowledge in SYNC, allowed by
+     * {@link ReplicationContext#promoteBehindAfterMs(long)}: each may have lost acknowledged commands.
+     */
+    public long promotionsBehind()
+    {
+        return promotionsBehind.get();
     }
 
     /** @return current epoch. */

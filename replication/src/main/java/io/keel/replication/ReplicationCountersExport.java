@@ -27,7 +27,7 @@ final class ReplicationCountersExport implements Agent
     static final int ROLE_STANDBY = 2;
     static final int ROLE_STEPPING_DOWN = 3;
 
-    private static final int COUNT = 23;
+    private static final int COUNT = 24;
     private static final long NS_PER_MS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Counters are at most this stale (plus a stall of the thread). */
     static final long EXPORT_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(100);
@@ -69,6 +69,7 @@ final class ReplicationCountersExport implements Agent
         out[i++] = counter(manager, "malformed messages");
         out[i++] = counter(manager, "errors");
         out[i++] = counter(manager, "catch-ups (standby: reached the primary's end after following it)");
+        out[i++] = counter(manager, "promotions behind (a standby still catching up took over: acknowledged loss)");
         if (COUNT != i)
         {
             throw new IllegalStateException("replication counters: allocated " + i + ", expected " + COUNT);
@@ -148,6 +149,7 @@ final class ReplicationCountersExport implements Agent
         now[i++] = counters.malformedMessages();
         now[i++] = counters.errors();
         now[i++] = counters.catchUps();
+        now[i++] = counters.promotionsBehind();
         for (int c = 0; c < COUNT; c++)
         {
             if (now[c] != last[c])

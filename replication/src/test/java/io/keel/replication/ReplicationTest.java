@@ -1,5 +1,6 @@
 package io.keel.replication;
 
+import io.keel.journal.Journal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -266,6 +267,62 @@ class ReplicationTest
                 await("the caught-up standby promotes", DEADLINE_MS, () -> b.node.isPrimary());
                 assertTrue(b.journal.durablePosition() >= end, "the new primary holds every acknowledged group");
             }
+        }
+    }
+
+    @Test
+    void withPromoteBehindAfterAnAsyncStandbyStillCatchingUpTakesOverOnceThePrimaryWasSilentThatLong() throws Exception
+    {
+        final List<Member> members = TestNode.members();
+        final long promoteBehindMs = 800; // the failure timeout is 250 ms here
+        final boolean[] cut = { true }; // the standby joins behind: none of the primary's frames reach it yet
+        try (TestNode a = TestNode.start(root, 0, members, ctx -> ctx.ackMode(AckMode.ASYNC)))
+        {
+            await("primary", DEADLINE_MS, () -> a.node.isPrimary());
+            final long end = a.appendGroups(300); // acknowledged in ASYNC, held by the primary alone
+            try (TestNode b = TestNode.start(root, 1, members, ctx -> ctx.ackMode(AckMode.ASYNC)
+                .promoteBehindAfterMs(promoteBehindMs).receiveFilter((start, length) -> cut[0])))
+            {
+                await("the standby follows, its log still empty", DEADLINE_MS,
+                    () -> b.node.counters().batchesDropped() > 0 && Role.STANDBY == b.node.role());
+                assertEquals(0, b.journal.durablePosition());
+
+                // silent for longer than the failure timeout but not yet the promote-behind time: still waiting
+                final long silentFromNs = System.nanoTime();
+                a.stop();
+                assertNeverPrimary(b, silentFromNs, promoteBehindMs - 50,
+                    "promoted before " + promoteBehindMs + " ms of silence");
+                // then it takes over, behind: the operator chose availability over the primary's unreplicated tail
+                await("the standby takes over behind", DEADLINE_MS, () -> b.node.isPrimary());
+                assertEquals(1, b.node.counters().promotionsBehind());
+                assertEquals(0, b.node.counters().catchUps());
+                assertTrue(b.journal.durablePosition() < end, "it took over without the primary's tail");
+
+                // the old primary returns, steps down and cuts what only it had: the loss the setting accepts
+                a.start();
+                await("the old primary follows the new one with the same log", DEADLINE_MS,
+                    () -> Role.STANDBY == a.node.role() && a.journal.committedPosition() == b.journal.committedPosition());
+                assertTrue(a.journal.committedPosition() < end);
+            }
+        }
+    }
+
+    @Test
+    void promoteBehindAfterIsRefusedBelowTheFailureTimeoutAndWithAWitness()
+    {
+        final Path dir = root.resolve("refused");
+        try (Journal journal = Journal.open(TestNode.journalContext(dir.resolve("journal"))))
+        {
+            final List<Member> members = TestNode.members();
+            final IllegalArgumentException below = assertThrows(IllegalArgumentException.class,
+                () -> new ReplicationContext().nodeId(0).members(members).journal(journal).stateDir(dir)
+                    .failureTimeoutMs(250).promoteBehindAfterMs(249).conclude());
+            assertTrue(below.getMessage().contains(ReplicationContext.PROMOTE_BEHIND_PROP + " = 249"),
+                below.getMessage());
+            final IllegalArgumentException withWitness = assertThrows(IllegalArgumentException.class,
+                () -> new ReplicationContext().nodeId(0).members(members).journal(journal).stateDir(dir)
+                    .failureTimeoutMs(250).promoteBehindAfterMs(500).witness("127.0.0.1:9400").conclude());
+            assertTrue(withWitness.getMessage().contains("and a witness"), withWitness.getMessage());
         }
     }
 
