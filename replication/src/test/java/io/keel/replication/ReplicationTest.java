@@ -171,7 +171,10 @@ class ReplicationTest
             await("primary", DEADLINE_MS, () -> a.node.isPrimary());
             final AckGate gate = a.node.ackGate();
             final long first = a.appendGroups(20);
-            await("acked", DEADLINE_MS, () -> gate.releasablePosition(first) == first);
+            // acked by the standby in SYNC: a slow epoch write on a loaded machine can start the primary more than
+            // 200 ms before its standby follows, degraded already until the standby has caught up
+            await("acked by the standby, in SYNC", DEADLINE_MS,
+                () -> gate.standbyAckedPosition() >= first && !gate.isDegraded());
             final long lostAtNs = System.nanoTime();
             b.stop();
             await("NO_STANDBY", DEADLINE_MS, () -> gate.status() == AckGate.Status.NO_STANDBY);
@@ -274,14 +277,14 @@ class ReplicationTest
     void withPromoteBehindAfterAnAsyncStandbyStillCatchingUpTakesOverOnceThePrimaryWasSilentThatLong() throws Exception
     {
         final List<Member> members = TestNode.members();
-        final long promoteBehindMs = 800; // the failure timeout is 250 ms here
-        final boolean[] cut = { true }; // the standby joins behind: none of the primary's frames reach it yet
+        final long promoteBehindMs = 1200; // the failure timeout is 250 ms here
         try (TestNode a = TestNode.start(root, 0, members, ctx -> ctx.ackMode(AckMode.ASYNC)))
         {
             await("primary", DEADLINE_MS, () -> a.node.isPrimary());
             final long end = a.appendGroups(300); // acknowledged in ASYNC, held by the primary alone
+            // the standby joins behind: none of the primary's frames reach it
             try (TestNode b = TestNode.start(root, 1, members, ctx -> ctx.ackMode(AckMode.ASYNC)
-                .promoteBehindAfterMs(promoteBehindMs).receiveFilter((start, length) -> cut[0])))
+                .promoteBehindAfterMs(promoteBehindMs).receiveFilter((start, length) -> true)))
             {
                 await("the standby follows, its log still empty", DEADLINE_MS,
                     () -> b.node.counters().batchesDropped() > 0 && Role.STANDBY == b.node.role());
@@ -290,7 +293,9 @@ class ReplicationTest
                 // silent for longer than the failure timeout but not yet the promote-behind time: still waiting
                 final long silentFromNs = System.nanoTime();
                 a.stop();
-                assertNeverPrimary(b, silentFromNs, promoteBehindMs - 50,
+                // a window of 2.4 failure timeouts, 450 ms short of the setting: the primary's last heartbeat may
+                // have come that much before the stop on a loaded machine
+                assertNeverPrimary(b, silentFromNs, promoteBehindMs - 450,
                     "promoted before " + promoteBehindMs + " ms of silence");
                 // then it takes over, behind: the operator chose availability over the primary's unreplicated tail
                 await("the standby takes over behind", DEADLINE_MS, () -> b.node.isPrimary());
@@ -388,9 +393,15 @@ class ReplicationTest
     private static void assertNeverPrimary(
         final TestNode node, final long fromNs, final long windowMs, final String message)
     {
-        while (System.nanoTime() - fromNs < java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(windowMs))
+        final long windowNs = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(windowMs);
+        while (true)
         {
-            assertNotEquals(Role.PRIMARY, node.node.role(), message);
+            final Role role = node.node.role(); // before the clock: a pause between them cannot blame a late promotion
+            if (System.nanoTime() - fromNs >= windowNs)
+            {
+                return;
+            }
+            assertNotEquals(Role.PRIMARY, role, message);
             java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1));
         }
     }

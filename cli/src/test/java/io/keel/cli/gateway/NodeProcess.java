@@ -231,6 +231,23 @@ public final class NodeProcess implements AutoCloseable
         return process.isAlive();
     }
 
+    /**
+     * A node waiting for its peer says little about why the peer did not come: the failure with the peer's output
+     * (and whether it is still running) appended.
+     *
+     * @param failure what this process's wait threw.
+     * @param peer    the process it waited for.
+     * @return the failure to throw.
+     */
+    public static AssertionError withOutputOf(final AssertionError failure, final NodeProcess peer)
+    {
+        final AssertionError more = new AssertionError(failure.getMessage() + "\n--- " + peer.name +
+            (peer.process.isAlive() ? " (running)" : " (exited " + peer.process.exitValue() + ")") + ":\n" +
+            peer.output());
+        more.setStackTrace(failure.getStackTrace());
+        return more;
+    }
+
     /** @return the name it was started with. */
     public String name()
     {

@@ -341,7 +341,14 @@ class WitnessPairProcessTest
     /** Until the node's latest role line says it follows the primary (an earlier one may be of an earlier epoch). */
     void awaitFollowing(final int id, final int primary)
     {
-        nodes[id].awaitFollowing(id, primary, AWAIT_MS);
+        try
+        {
+            nodes[id].awaitFollowing(id, primary, AWAIT_MS);
+        }
+        catch (final AssertionError ex)
+        {
+            throw NodeProcess.withOutputOf(ex, nodes[primary]);
+        }
     }
 
     void stopAll(final int primary) throws InterruptedException
