@@ -1,6 +1,7 @@
 package io.keel.replication;
 
 import io.keel.gateway.DriverDirectories;
+import io.keel.gateway.LoopbackPorts;
 import io.keel.journal.DurabilityPolicy;
 import io.keel.journal.Journal;
 import io.keel.journal.JournalAppender;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -27,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.*;
 final class TestNode implements AutoCloseable
 {
     static final long SEGMENT_BYTES = 256 * 1024;
-    private static final AtomicInteger PORTS = new AtomicInteger(20_000 + (int)(ProcessHandle.current().pid() % 400) * 40);
 
     final Path dir;
     final int id;
@@ -49,11 +48,15 @@ final class TestNode implements AutoCloseable
         this.aeronDir = DriverDirectories.fresh("test-" + id);
     }
 
-    /** Two members on fresh loopback ports. */
+    /**
+     * Two members on fresh loopback ports, checked free and outside the ephemeral range ({@link LoopbackPorts}): ports
+     * counted up from a number derived from the pid were never checked and overlapped the range other tests and a
+     * second test run on the same machine pick from.
+     */
     static List<Member> members()
     {
-        final int base = PORTS.getAndAdd(4);
-        return Member.parse("0=127.0.0.1:" + base + ":" + (base + 1) + ",1=127.0.0.1:" + (base + 2) + ":" + (base + 3));
+        final int[] ports = LoopbackPorts.freePorts(4);
+        return Member.parse("0=127.0.0.1:" + ports[0] + ":" + ports[1] + ",1=127.0.0.1:" + ports[2] + ":" + ports[3]);
     }
 
     static TestNode start(final Path root, final int id, final List<Member> members,
