@@ -24,6 +24,15 @@ class NodeOptionsTest
             "weekly");
     }
 
+    @Test
+    void promoteBehindBelowTheFailureTimeoutIsRefused()
+    {
+        final int[] ports = io.keel.gateway.LoopbackPorts.freePorts(4);
+        assertRefused("promoteBehindAfterMs = 10 must be -1 (never) or in [the failure timeout 50", "--members",
+            "0=127.0.0.1:" + ports[0] + ":" + ports[1] + ",1=127.0.0.1:" + ports[2] + ":" + ports[3], "--ack", "async",
+            "--promote-behind-after", "10");
+    }
+
     private void assertRefused(final String expected, final String... options)
     {
         final String[] args = new String[options.length + 5];
