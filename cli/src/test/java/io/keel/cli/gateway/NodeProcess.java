@@ -116,12 +116,28 @@ public final class NodeProcess implements AutoCloseable
      * The latest role line, not the first: a node that lived through failovers printed 'following' lines of earlier
      * epochs, and a caught-up line of an earlier epoch says nothing about the handshake it is in now.
      *
+     * @param id          this node's member id.
+     * @param primary     the member it should follow.
+     * @param primaryNode that member's process: a standby that never follows says little about why, so a failure
+     *                    carries the primary's output too.
+     * @param timeoutMs   how long to wait.
      * @return the epoch in which node {@code id} follows member {@code primary} as its latest role line says, waiting
      * up to the timeout for that line to be the latest.
      */
-    public long awaitFollowing(final int id, final int primary, final long timeoutMs)
+    public long awaitFollowing(final int id, final int primary, final NodeProcess primaryNode, final long timeoutMs)
     {
-        return awaitRole(id, "standby following member " + primary + " in epoch ", timeoutMs);
+        try
+        {
+            return awaitRole(id, "standby following member " + primary + " in epoch ", timeoutMs);
+        }
+        catch (final AssertionError ex)
+        {
+            final AssertionError more = new AssertionError(ex.getMessage() + "\n--- " + primaryNode.name +
+                (primaryNode.process.isAlive() ? " (running)" : " (exited " + primaryNode.process.exitValue() + ")") +
+                ":\n" + primaryNode.output());
+            more.setStackTrace(ex.getStackTrace());
+            throw more;
+        }
     }
 
     /**
@@ -229,23 +245,6 @@ public final class NodeProcess implements AutoCloseable
     public boolean isAlive()
     {
         return process.isAlive();
-    }
-
-    /**
-     * A node waiting for its peer says little about why the peer did not come: the failure with the peer's output
-     * (and whether it is still running) appended.
-     *
-     * @param failure what this process's wait threw.
-     * @param peer    the process it waited for.
-     * @return the failure to throw.
-     */
-    public static AssertionError withOutputOf(final AssertionError failure, final NodeProcess peer)
-    {
-        final AssertionError more = new AssertionError(failure.getMessage() + "\n--- " + peer.name +
-            (peer.process.isAlive() ? " (running)" : " (exited " + peer.process.exitValue() + ")") + ":\n" +
-            peer.output());
-        more.setStackTrace(failure.getStackTrace());
-        return more;
     }
 
     /** @return the name it was started with. */

@@ -337,15 +337,7 @@ class ReplicatedPairProcessTest
      */
     void awaitFollowing(final int id, final int primary)
     {
-        final long epoch;
-        try
-        {
-            epoch = nodes[id].awaitFollowing(id, primary, AWAIT_MS);
-        }
-        catch (final AssertionError ex)
-        {
-            throw NodeProcess.withOutputOf(ex, nodes[primary]);
-        }
+        final long epoch = nodes[id].awaitFollowing(id, primary, nodes[primary], AWAIT_MS);
         nodes[id].awaitLine(Pattern.compile("member " + id + " caught up with member " + primary +
             " at \\d+ in epoch " + epoch + "(?!\\d)"), AWAIT_MS); // epoch 1 is not 12
     }

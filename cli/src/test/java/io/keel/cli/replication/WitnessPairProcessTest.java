@@ -341,14 +341,7 @@ class WitnessPairProcessTest
     /** Until the node's latest role line says it follows the primary (an earlier one may be of an earlier epoch). */
     void awaitFollowing(final int id, final int primary)
     {
-        try
-        {
-            nodes[id].awaitFollowing(id, primary, AWAIT_MS);
-        }
-        catch (final AssertionError ex)
-        {
-            throw NodeProcess.withOutputOf(ex, nodes[primary]);
-        }
+        nodes[id].awaitFollowing(id, primary, nodes[primary], AWAIT_MS);
     }
 
     void stopAll(final int primary) throws InterruptedException
